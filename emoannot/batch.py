@@ -1,0 +1,180 @@
+"""Batch: a folder of videos -> one output folder each, a summary CSV and a failures log.
+
+Models load once. One bad file never stops the run (unless fail_fast). Outputs appear atomically,
+so an interrupted run (Ctrl-C, SIGTERM) leaves no partial folder and `resume` picks up where it stopped.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import time
+import traceback
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from emoannot.api import predict
+from emoannot.errors import EmoannotError, InputError
+from emoannot.outputs import SUFFIX, check_writable
+from emoannot.outputs.manifest import read_manifest
+from emoannot.pipeline import Annotation, Engine
+
+VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".flv", ".m4v", ".mpg", ".mpeg", ".wmv", ".3gp", ".ts",
+                    ".mts")
+SUMMARY_FILE = "summary.csv"
+FAILURES_FILE = "failures.csv"
+SUMMARY_COLUMNS = ("path", "status", "duration_s", "frames", "fps", "face_coverage", "speech_coverage", "words",
+                   "valence_mean", "valence_sd", "arousal_mean", "arousal_sd", "seconds", "output")
+
+
+@dataclass(frozen=True)
+class Failure:
+    path: str
+    stage: str
+    message: str
+
+
+@dataclass
+class BatchReport:
+    done: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+    interrupted: bool = False
+
+
+def find_videos(root: Path, recursive: bool = False, pattern: str | None = None) -> list[Path]:
+    if not root.is_dir():
+        raise InputError(f"{root} is not a folder; use `emoannot predict` for single files.", stage="batch")
+    it = root.rglob(pattern or "*") if recursive else root.glob(pattern or "*")
+    files = [p for p in it if p.is_file() and not any(part.endswith(SUFFIX) for part in p.parts)]
+    if pattern is None:
+        files = [p for p in files if p.suffix.lower() in VIDEO_EXTENSIONS]
+    return sorted(files)
+
+
+def out_folder_for(video: Path, root: Path, out_root: Path) -> Path:
+    rel = video.relative_to(root)
+    return out_root / rel.parent / f"{video.stem}{SUFFIX}"
+
+
+def is_complete(folder: Path, engine: Engine) -> bool:
+    """Outputs all present and made with the same weights and settings."""
+    man = folder / "manifest.json"
+    if not man.is_file():
+        return False
+    try:
+        m = read_manifest(man)
+    except (OSError, json.JSONDecodeError):
+        return False
+    if any(not (folder / name).is_file() for name in m.get("outputs", {}).values()):
+        return False
+    shas = {x["name"]: x["sha256"] for x in m.get("models", [])}
+    if any(shas.get(rec.name) != rec.sha256 for rec in engine.models):
+        return False
+    return m.get("settings_fingerprint") == json.loads(json.dumps(engine.settings.fingerprint()))
+
+
+def summary_row(path: Path, status: str, folder: Path, a: Annotation | None, seconds: float | None) -> dict:
+    row = {c: "" for c in SUMMARY_COLUMNS}
+    row.update(path=str(path), status=status, output=str(folder))
+    if a is not None:
+        n = max(a.n_frames, 1)
+        row.update(duration_s=round(a.info.duration_s, 3), frames=a.n_frames, fps=round(a.info.fps, 3),
+                   face_coverage=round(a.faces.coverage, 4), speech_coverage=round(float(a.speech.sum()) / n, 4),
+                   words=len(a.transcript.words), valence_mean=round(float(a.valence.mean()), 4),
+                   valence_sd=round(float(a.valence.std()), 4), arousal_mean=round(float(a.arousal.mean()), 4),
+                   arousal_sd=round(float(a.arousal.std()), 4), seconds=round(seconds or 0.0, 2))
+    elif (folder / "manifest.json").is_file():  # a skipped video: read back what the earlier run wrote
+        import pandas as pd
+
+        m = read_manifest(folder / "manifest.json")
+        df = pd.read_csv(folder / m["outputs"]["csv"], usecols=["valence", "arousal", "speech"])
+        row.update(duration_s=round(m["input"]["duration_s"], 3), frames=m["frames_decoded"],
+                   fps=round(m["input"]["fps"], 3), face_coverage=round(m["face_coverage"], 4),
+                   speech_coverage=round(float(df["speech"].mean()), 4), words=m["words"],
+                   valence_mean=round(float(df["valence"].mean()), 4), valence_sd=round(float(df["valence"].std(ddof=0)), 4),
+                   arousal_mean=round(float(df["arousal"].mean()), 4), arousal_sd=round(float(df["arousal"].std(ddof=0)), 4),
+                   seconds=round(sum(m["seconds"].values()), 2))
+    return row
+
+
+def _write_csv(path: Path, columns, rows: list[dict]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(columns))
+        w.writeheader()
+        w.writerows(rows)
+    os.replace(tmp, path)
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt, so the same clean-up runs as for Ctrl-C."""
+    def handler(signum, frame):  # noqa: ARG001
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    try:
+        old = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def run_batch(engine: Engine, root: Path, out_root: Path, videos: list[Path], resume: bool = False,
+              fail_fast: bool = False, hook: Callable[..., None] | None = None,
+              on_video: Callable[[int, Path, str], None] | None = None) -> BatchReport:
+    """Annotate `videos` (under `root`) into `out_root`. `on_video(i, path, status)` reports each step."""
+    check_writable(out_root)
+    report = BatchReport()
+    rows: list[dict] = []
+    with sigterm_as_interrupt():
+        try:
+            for i, video in enumerate(videos):
+                folder = out_folder_for(video, root, out_root)
+                if resume and is_complete(folder, engine):
+                    report.skipped.append(str(video))
+                    rows.append(summary_row(video, "skipped", folder, None, None))
+                    if on_video:
+                        on_video(i, video, "skipped")
+                    continue
+                if on_video:
+                    on_video(i, video, "running")
+                t0 = time.perf_counter()
+                try:
+                    a, _ = predict(engine, video, out_root, hook, folder=folder)
+                except EmoannotError as exc:
+                    report.failed.append(Failure(str(video), exc.stage or "unknown", str(exc)))
+                    rows.append(summary_row(video, "failed", folder, None, None))
+                except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch; it is logged
+                    stage = traceback.extract_tb(exc.__traceback__)[-1].name
+                    report.failed.append(Failure(str(video), stage, f"{type(exc).__name__}: {exc}"))
+                    rows.append(summary_row(video, "failed", folder, None, None))
+                else:
+                    report.done.append(str(video))
+                    rows.append(summary_row(video, "done", folder, a, time.perf_counter() - t0))
+                    for w in a.warnings:
+                        if on_video:
+                            on_video(i, video, f"warning: {w}")
+                _write_csv(out_root / SUMMARY_FILE, SUMMARY_COLUMNS, rows)
+                if report.failed and on_video and report.failed[-1].path == str(video):
+                    on_video(i, video, "failed")
+                if fail_fast and report.failed:
+                    break
+        except KeyboardInterrupt:
+            report.interrupted = True
+        finally:
+            _write_csv(out_root / SUMMARY_FILE, SUMMARY_COLUMNS, rows)
+            _write_csv(out_root / FAILURES_FILE, ("path", "stage", "message"),
+                       [f.__dict__ for f in report.failed])
+    return report
+
+

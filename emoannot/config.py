@@ -1,0 +1,80 @@
+"""Settings and their defaults, defined once. Every stage takes the part it needs."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+
+MODEL_FPS = 10.0  #: rate at which every modality is resampled for fusion (Hz)
+WINDOW = 100  #: RJCMA window length in model frames (10 s at MODEL_FPS)
+INFER_HOP = 50  #: hop between inference windows; overlapping predictions are averaged
+TRAIN_HOP = 67  #: hop between training windows (the paper's 200/300 ratio)
+
+
+class Device(str, Enum):
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+
+
+class AsrModel(str, Enum):
+    tiny_en = "tiny.en"
+    base = "base"
+
+
+class AsrEngine(str, Enum):
+    faster_whisper = "faster-whisper"
+    openai_whisper = "openai-whisper"
+
+
+class OutputFormat(str, Enum):
+    csv = "csv"
+    affwild2 = "affwild2"
+
+
+@dataclass(frozen=True)
+class FaceConfig:
+    min_confidence: float = 0.5
+    max_side: int = 640  #: frames are analysed at most this large (boxes are reported in original pixels)
+    smooth: float = 0.6  #: weight of the new box in the exponential smoothing of the tracked box
+    crop_margin: float = 1.15  #: crop side relative to the detector box's longer side
+    full_range_fallback: bool = True  #: try the full-range detector where the short-range one finds nothing
+
+
+@dataclass(frozen=True)
+class SpeechConfig:
+    asr_model: AsrModel = AsrModel.tiny_en
+    asr_engine: AsrEngine = AsrEngine.faster_whisper
+    language: str | None = None  #: None = detect (multilingual model) / English (tiny.en)
+    vad_threshold: float = 0.5
+    min_speech_ms: int = 250
+    beam_size: int = 1
+
+
+@dataclass(frozen=True)
+class Settings:
+    device: Device = Device.auto
+    weights: str = "default"
+    faces: FaceConfig = field(default_factory=FaceConfig)
+    speech: SpeechConfig = field(default_factory=SpeechConfig)
+    write_plot: bool = True
+    write_video: bool = False
+    formats: tuple[OutputFormat, ...] = (OutputFormat.csv,)
+    extra_columns: bool = False  #: per-modality estimates in the CSV
+
+    def to_dict(self) -> dict:
+        def clean(v):
+            if isinstance(v, Enum):
+                return v.value
+            if isinstance(v, dict):
+                return {k: clean(x) for k, x in v.items()}
+            if isinstance(v, (list, tuple)):
+                return [clean(x) for x in v]
+            return v
+
+        return clean(asdict(self))
+
+    def fingerprint(self) -> dict:
+        """What decides the numbers in the outputs (used by batch --resume)."""
+        d = self.to_dict()
+        d.pop("device")
+        return d

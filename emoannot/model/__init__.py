@@ -1,0 +1,1 @@
+"""Torch modules (expression CNN, unimodal heads, RJCMA) and the weights registry."""

@@ -1,0 +1,55 @@
+"""manifest.json: the input's probe, models with sha256, settings, software versions, seconds per stage."""
+from __future__ import annotations
+
+import json
+import platform
+from importlib import metadata
+from pathlib import Path
+
+from emoannot import __version__
+from emoannot.pipeline import Annotation
+
+PACKAGES = ("torch", "mediapipe", "faster-whisper", "ctranslate2", "silero-vad", "transformers", "av",
+            "numpy", "pandas", "matplotlib")
+
+
+def versions() -> dict[str, str]:
+    out = {"emoannot": __version__, "python": platform.python_version()}
+    for p in PACKAGES:
+        try:
+            out[p] = metadata.version(p)
+        except metadata.PackageNotFoundError:
+            out[p] = ""
+    return out
+
+
+def manifest(a: Annotation, device: str, outputs: dict[str, str]) -> dict:
+    return {
+        "input": a.info.to_dict(),
+        "frames_decoded": a.n_frames,
+        "first_time_s": float(a.times[0]) if a.n_frames else None,
+        "last_time_s": float(a.times[-1]) if a.n_frames else None,
+        "face_coverage": a.faces.coverage,
+        "speech_seconds": a.transcript.speech_seconds(),
+        "words": len(a.transcript.words),
+        "language": a.transcript.language,
+        "transcript": a.transcript.text,
+        "valence_mean": float(a.valence.mean()) if a.n_frames else None,
+        "arousal_mean": float(a.arousal.mean()) if a.n_frames else None,
+        "warnings": list(a.warnings),
+        "models": [{"name": m.name, "sha256": m.sha256, "source": m.detail} for m in a.models],
+        "settings": a.settings.to_dict(),
+        "settings_fingerprint": a.settings.fingerprint(),
+        "device": device,
+        "versions": versions(),
+        "seconds": {k: round(v, 3) for k, v in a.seconds.items()},
+        "outputs": outputs,
+    }
+
+
+def write_manifest(data: dict, path: Path) -> None:
+    path.write_text(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def read_manifest(path: Path) -> dict:
+    return json.loads(path.read_text())

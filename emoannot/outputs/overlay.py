@@ -1,0 +1,142 @@
+"""Annotated video: face box, a circumplex inset with the current point, a scrolling timeline strip,
+subtitles; the original audio is kept. Frames are decoded a second time and re-encoded with the
+ffmpeg binary of imageio-ffmpeg (libx264), then the original audio is muxed in."""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from emoannot.errors import OutputError
+from emoannot.pipeline import Annotation
+from emoannot.video import ffmpeg_exe, iter_frames
+
+STRIP_H = 70
+STRIP_SECONDS = 20.0  #: width of the scrolling timeline window
+INSET = 120
+SUBTITLE_SECONDS = 2.5
+
+
+def _circumplex_base(size: int) -> np.ndarray:
+    import cv2
+
+    img = np.full((size, size, 3), 255, np.uint8)
+    c, r = size // 2, size // 2 - 6
+    cv2.circle(img, (c, c), r, (160, 160, 160), 1, cv2.LINE_AA)
+    cv2.line(img, (c - r, c), (c + r, c), (190, 190, 190), 1)
+    cv2.line(img, (c, c - r), (c, c + r), (190, 190, 190), 1)
+    for text, pos in (("V+", (size - 22, c - 4)), ("A+", (c + 3, 12))):
+        cv2.putText(img, text, pos, cv2.FONT_HERSHEY_SIMPLEX, 0.35, (90, 90, 90), 1, cv2.LINE_AA)
+    return img
+
+
+def _va_colour(v: float) -> tuple[int, int, int]:
+    """RGB: red for negative valence, green for positive."""
+    v = float(np.clip(v, -1, 1))
+    return (int(200 * max(0, -v) + 40), int(180 * max(0, v) + 40), 60)
+
+
+def _subtitle(a: Annotation, t: float) -> str:
+    words = [w.text.strip() for w in a.transcript.words if t - SUBTITLE_SECONDS <= w.start <= t]
+    return " ".join(words)
+
+
+def draw_frame(rgb: np.ndarray, i: int, a: Annotation, base: np.ndarray) -> np.ndarray:
+    import cv2
+
+    img = rgb.copy()
+    h, w = img.shape[:2]
+    t = a.times[i]
+    v, ar = float(a.valence[i]), float(a.arousal[i])
+    if a.faces.present[i]:
+        scale = w / a.info.width
+        x, y, bw, bh = (a.faces.box[i] * scale).astype(int)
+        cv2.rectangle(img, (x, y), (x + bw, y + bh), _va_colour(v), 2, cv2.LINE_AA)
+    # circumplex inset with a short trail
+    inset = base.copy()
+    c, r = INSET // 2, INSET // 2 - 6
+    lo = max(0, i - int(2 * a.info.fps))
+    pts = np.stack([c + a.valence[lo : i + 1] * r, c - a.arousal[lo : i + 1] * r], 1).astype(np.int32)
+    cv2.polylines(inset, [pts], False, (120, 120, 200), 1, cv2.LINE_AA)
+    cv2.circle(inset, (int(c + v * r), int(c - ar * r)), 5, _va_colour(v), -1, cv2.LINE_AA)
+    if h > INSET + 10 and w > INSET + 10:
+        img[8 : 8 + INSET, w - INSET - 8 : w - 8] = inset
+        cv2.putText(img, f"V {v:+.2f} A {ar:+.2f}", (w - INSET - 8, INSET + 22), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
+                    (255, 255, 255), 2, cv2.LINE_AA)
+        cv2.putText(img, f"V {v:+.2f} A {ar:+.2f}", (w - INSET - 8, INSET + 22), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
+                    (20, 20, 20), 1, cv2.LINE_AA)
+    # subtitles
+    text = _subtitle(a, t)
+    if text:
+        size = 0.6 if w >= 480 else 0.45
+        (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, size, 1)
+        x0 = max(4, (w - tw) // 2)
+        cv2.rectangle(img, (x0 - 4, h - 12 - th - 6), (x0 + tw + 4, h - 8), (0, 0, 0), -1)
+        cv2.putText(img, text, (x0, h - 14), cv2.FONT_HERSHEY_SIMPLEX, size, (255, 255, 255), 1, cv2.LINE_AA)
+    return img
+
+
+def _strip(a: Annotation, i: int, width: int) -> np.ndarray:
+    """Timeline strip: the last/next STRIP_SECONDS/2 of valence (green) and arousal (orange), cursor centred."""
+    import cv2
+
+    strip = np.full((STRIP_H, width, 3), 24, np.uint8)
+    t = a.times[i]
+    lo, hi = t - STRIP_SECONDS / 2, t + STRIP_SECONDS / 2
+    sel = (a.times >= lo) & (a.times <= hi)
+    xs = ((a.times[sel] - lo) / STRIP_SECONDS * (width - 1)).astype(np.int32)
+    mid = STRIP_H // 2
+    cv2.line(strip, (0, mid), (width, mid), (80, 80, 80), 1)
+    face = a.faces.present[sel]
+    for x, f in zip(xs, face):
+        if not f:
+            cv2.line(strip, (int(x), 0), (int(x), 4), (150, 150, 150), 1)
+    for series, colour in ((a.valence, (80, 200, 120)), (a.arousal, (240, 150, 40))):
+        ys = (mid - series[sel] * (mid - 4)).astype(np.int32)
+        if len(xs) > 1:
+            cv2.polylines(strip, [np.stack([xs, ys], 1)], False, colour, 1, cv2.LINE_AA)
+    cv2.line(strip, (width // 2, 0), (width // 2, STRIP_H), (255, 255, 255), 1)
+    cv2.putText(strip, "valence", (4, STRIP_H - 18), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (80, 200, 120), 1)
+    cv2.putText(strip, "arousal", (4, STRIP_H - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (240, 150, 40), 1)
+    return strip
+
+
+def write_overlay(a: Annotation, path: Path, hook: Callable[..., None] | None = None, max_side: int = 1280) -> None:
+    import imageio_ffmpeg
+
+    frames = iter_frames(a.info, max_side)
+    first = next(frames)
+    h, w = first.rgb.shape[:2]
+    out_h = h + STRIP_H
+    base = _circumplex_base(INSET)
+    video_only = path.with_name(path.stem + ".video-only.mp4")
+    fps = a.info.fps if a.info.fps > 0 else 30.0
+    writer = imageio_ffmpeg.write_frames(str(video_only), (w, out_h), fps=fps, codec="libx264", quality=None,
+                                         bitrate=None, macro_block_size=2, pix_fmt_out="yuv420p",
+                                         output_params=["-crf", "23", "-preset", "veryfast"], ffmpeg_log_level="error")
+    writer.send(None)
+    try:
+        def emit(frame) -> None:
+            i = min(frame.index, a.n_frames - 1)
+            img = draw_frame(frame.rgb, i, a, base)
+            writer.send(np.ascontiguousarray(np.concatenate([img, _strip(a, i, w)], 0)))
+            if hook is not None and frame.index % 25 == 0:
+                hook("video", completed=frame.index + 1, total=a.n_frames)
+
+        emit(first)
+        for frame in frames:
+            emit(frame)
+    finally:
+        writer.close()
+    if a.info.has_audio:
+        cmd = [ffmpeg_exe(), "-nostdin", "-v", "error", "-y", "-i", str(video_only), "-i", str(a.info.path),
+               "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-c:a", "aac", "-b:a", "128k", str(path)]
+        proc = subprocess.run(cmd, capture_output=True, check=False)
+        video_only.unlink(missing_ok=True)
+        if proc.returncode != 0:
+            raise OutputError(f"muxing the audio into {path.name} failed: {proc.stderr.decode(errors='replace')[-300:]}",
+                              stage="video")
+    else:
+        video_only.replace(path)

@@ -1,0 +1,128 @@
+"""Plots from per-frame tables: a timeline (valence, arousal, no-face and speech shading, words)
+and a circumplex trajectory. Several tables are overlaid for comparison."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+MAX_WORD_LABELS = 160
+
+
+def _spans(flag: np.ndarray, times: np.ndarray) -> list[tuple[float, float]]:
+    """Contiguous runs of True as (start, end) times."""
+    spans = []
+    if len(flag) == 0:
+        return spans
+    dt = float(np.median(np.diff(times))) if len(times) > 1 else 0.04
+    edges = np.diff(np.concatenate([[0], flag.astype(np.int8), [0]]))
+    for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+        spans.append((float(times[a]), float(times[b - 1]) + dt))
+    return spans
+
+
+def _word_labels(df: pd.DataFrame) -> list[tuple[float, str]]:
+    """(time, word) at each word's first frame, thinned so the labels do not overlap."""
+    words = df["word"].fillna("").astype(str).to_numpy()
+    t = df["time_s"].to_numpy()
+    starts = [(t[i], words[i]) for i in range(len(words)) if words[i] and (i == 0 or words[i - 1] != words[i])]
+    if not starts:
+        return []
+    span = max(t[-1] - t[0], 1e-6)
+    min_gap = span / MAX_WORD_LABELS
+    kept, last = [], -np.inf
+    for time, w in starts:
+        if time - last >= min_gap:
+            kept.append((time, w))
+            last = time
+    return kept
+
+
+def plot_tables(tables: list[pd.DataFrame], labels: list[str], path: Path, title: str = "") -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(15, 6.5), constrained_layout=True)
+    grid = fig.add_gridspec(3, 3, height_ratios=[3, 3, 1.3], width_ratios=[1, 1, 0.9])
+    ax_v = fig.add_subplot(grid[0, :2])
+    ax_a = fig.add_subplot(grid[1, :2], sharex=ax_v)
+    ax_w = fig.add_subplot(grid[2, :2], sharex=ax_v)
+    ax_c = fig.add_subplot(grid[:, 2])
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    first = tables[0]
+    t0 = first["time_s"].to_numpy()
+    for ax in (ax_v, ax_a):
+        for a, b in _spans(first["face"].to_numpy() == 0, t0):
+            ax.axvspan(a, b, color="0.85", lw=0)
+        for a, b in _spans(first["speech"].to_numpy() == 1, t0):
+            ax.axvspan(a, b, ymin=0, ymax=0.06, color="tab:blue", alpha=0.5, lw=0)
+        ax.axhline(0, color="0.5", lw=0.6)
+        ax.set_ylim(-1.05, 1.05)
+        ax.grid(alpha=0.3)
+    for i, (df, label) in enumerate(zip(tables, labels)):
+        c = colours[i % len(colours)]
+        t = df["time_s"].to_numpy()
+        ax_v.plot(t, df["valence"], color=c, lw=1.4, label=label)
+        ax_a.plot(t, df["arousal"], color=c, lw=1.4, label=label)
+        v, ar = df["valence"].to_numpy(), df["arousal"].to_numpy()
+        ax_c.plot(v, ar, color=c, lw=0.8, alpha=0.5)
+        sc = ax_c.scatter(v, ar, c=t, cmap="viridis" if len(tables) == 1 else None, s=6,
+                          color=None if len(tables) == 1 else c)
+        ax_c.scatter(v[:1], ar[:1], marker="o", s=50, facecolor="none", edgecolor=c)
+        ax_c.scatter(v[-1:], ar[-1:], marker="s", s=40, color=c)
+    if len(tables) == 1:
+        fig.colorbar(sc, ax=ax_c, label="time (s)", shrink=0.6)
+    ax_v.set_ylabel("valence")
+    ax_a.set_ylabel("arousal")
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color="0.85", label="no face"), Patch(color="tab:blue", alpha=0.5, label="speech")]
+    ax_v.legend(handles=ax_v.get_legend_handles_labels()[0] + handles, loc="upper left", fontsize=8, ncol=4)
+    ax_w.set_ylim(0, 1)
+    ax_w.set_yticks([])
+    ax_w.set_xlabel("time (s)")
+    ax_w.set_ylabel("words", rotation=0, ha="right", va="center")
+    for time, w in _word_labels(first):
+        ax_w.text(time, 0.95, w, rotation=70, fontsize=7, va="top", ha="left")
+    if "word" in first and not first["word"].fillna("").astype(str).str.len().any():
+        ax_w.text(0.5, 0.5, "no words transcribed", transform=ax_w.transAxes, ha="center", va="center",
+                  color="0.4", fontsize=9)
+    theta = np.linspace(0, 2 * np.pi, 200)
+    ax_c.plot(np.cos(theta), np.sin(theta), color="0.6", lw=0.8)
+    ax_c.axhline(0, color="0.6", lw=0.6)
+    ax_c.axvline(0, color="0.6", lw=0.6)
+    for (x, y, s) in ((0.7, 0.75, "excited / happy"), (-0.7, 0.75, "angry / afraid"),
+                      (-0.7, -0.75, "sad / bored"), (0.7, -0.75, "calm / content")):
+        ax_c.text(x, y, s, ha="center", va="center", fontsize=8, color="0.4")
+    ax_c.set_xlim(-1.1, 1.1)
+    ax_c.set_ylim(-1.1, 1.1)
+    ax_c.set_aspect("equal")
+    ax_c.set_xlabel("valence")
+    ax_c.set_ylabel("arousal")
+    ax_c.set_title("circumplex trajectory (o start, ■ end)", fontsize=9)
+    fig.suptitle(title or ", ".join(labels), fontsize=11)
+    tmp = path.with_name(path.stem + ".tmp" + path.suffix)
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    tmp.replace(path)
+
+
+def plot_csvs(csvs: list[Path], out: Path) -> Path:
+    from emoannot.errors import InputError
+
+    tables = []
+    for p in csvs:
+        try:
+            df = pd.read_csv(p, keep_default_na=False, na_values=[""])
+        except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise InputError(f"{p}: cannot read it as a CSV ({exc}).", stage="plot") from exc
+        missing = {"time_s", "valence", "arousal", "face", "speech", "word"} - set(df.columns)
+        if missing:
+            raise InputError(f"{p} is not an emoannot per-frame CSV (missing {', '.join(sorted(missing))}).",
+                             stage="plot")
+        tables.append(df)
+    plot_tables(tables, [p.stem for p in csvs], out)
+    return out

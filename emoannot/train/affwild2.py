@@ -1,0 +1,156 @@
+"""Train RJCMA on Aff-Wild2-format data: a folder of videos and one annotation txt per video
+(header "valence,arousal", one line per frame, -5 for unannotated frames).
+
+Features come from the same pipeline as `predict` (so training and inference match) and are cached
+per video: a second run skips extraction. Defaults follow the paper's recipe (design/rjcma.md).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from emoannot.config import MODEL_FPS, TRAIN_HOP, WINDOW, Settings
+from emoannot.errors import DataError
+from emoannot.features import fusion_input
+from emoannot.model.rjcma import RJCMAConfig
+from emoannot.model.weights import read_registry, resolve_set, write_weights
+from emoannot.train.evaluate import read_va
+from emoannot.train.fusion import FusionTrainConfig, Windows, predict_windows, score, train_rjcma
+
+VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".flv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
+#: the paper's recipe (lr 1e-5, batch 12, up to 100 epochs, warm-up 5, x0.1 on a 5-epoch plateau)
+PAPER_RECIPE = FusionTrainConfig(epochs=100, batch_size=12, lr=1e-5, weight_decay=1e-3, warmup_epochs=5,
+                                 plateau_patience=5, mse_weight=0.0)
+
+
+@dataclass(frozen=True)
+class Item:
+    video: Path
+    labels: Path
+    split: str  #: train or val
+
+
+def find_items(root: Path, val_fraction: float = 0.2) -> list[Item]:
+    """Annotation txts anywhere under `root`, each matched to the video of the same stem.
+    Paths containing 'valid' are the validation split; without any, every 5th video is."""
+    if not root.is_dir():
+        raise DataError(f"{root} is not a folder of videos and annotation txts.")
+    videos = {p.stem: p for p in root.rglob("*") if p.suffix.lower() in VIDEO_EXTENSIONS}
+    items, unmatched = [], []
+    for txt in sorted(root.rglob("*.txt")):
+        first = txt.read_text(errors="replace").split("\n", 1)[0].strip().lower().replace(" ", "")
+        if first != "valence,arousal":
+            continue
+        if txt.stem not in videos:
+            unmatched.append(txt.name)
+            continue
+        split = "val" if "valid" in str(txt.relative_to(root)).lower() else "train"
+        items.append(Item(videos[txt.stem], txt, split))
+    if not items:
+        raise DataError(f"no annotation txt under {root} matches a video (header must be 'valence,arousal'"
+                        f"{'; unmatched: ' + ', '.join(unmatched[:5]) if unmatched else ''}).")
+    if not any(i.split == "val" for i in items):
+        step = max(2, int(round(1 / val_fraction)))
+        items = [Item(i.video, i.labels, "val" if n % step == step - 1 else "train") for n, i in enumerate(items)]
+    return items
+
+
+def _cache_key(video: Path, engine) -> str:
+    st = video.stat()
+    parts = [str(video.resolve()), str(st.st_size), str(int(st.st_mtime)),
+             *(m.sha256 for m in engine.models), json.dumps(engine.settings.fingerprint(), sort_keys=True)]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
+
+
+def video_features(item: Item, engine, cache: Path) -> dict[str, np.ndarray]:
+    """Fusion inputs [K, D+3] per modality plus per-tick labels [K, 2] (nan = unannotated)."""
+    path = cache / f"{item.video.stem}-{_cache_key(item.video, engine)}.npz"
+    if path.exists():
+        with np.load(path) as z:
+            feats = {k: z[k] for k in z.files}
+    else:
+        ex = engine.extract(item.video)
+        feats = {f.name: fusion_input(f) for f in ex.features}
+        feats["times"] = ex.track.times
+        cache.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.stem + ".tmp.npz")
+        np.savez(tmp, **feats)
+        tmp.replace(path)
+    labels = read_va(item.labels)
+    k = feats["visual"].shape[0]
+    # tick k takes the label of the decoded frame nearest to k / MODEL_FPS
+    frame_of_tick = np.clip(np.searchsorted(feats["times"], np.arange(k) / MODEL_FPS), 0, len(feats["times"]) - 1)
+    tick_labels = np.full((k, 2), np.nan)
+    ok = frame_of_tick < len(labels)
+    tick_labels[ok] = labels[frame_of_tick[ok]]
+    feats["labels"] = tick_labels
+    return feats
+
+
+def to_windows(videos: list[dict[str, np.ndarray]], window: int = WINDOW, hop: int = TRAIN_HOP) -> Windows:
+    """Unannotated ticks are dropped before windowing; short sequences are zero-padded (label mask off)."""
+    parts = []
+    for f in videos:
+        keep = np.isfinite(f["labels"]).all(1)
+        if not keep.any():
+            continue
+        seq = [f["visual"][keep], f["audio"][keep], f["text"][keep], f["labels"][keep].astype(np.float32)]
+        n = len(seq[0])
+        starts = [0] if n <= window else sorted(set(list(range(0, n - window + 1, hop)) + [n - window]))
+        for s in starts:
+            cut = [x[s : s + window] for x in seq]
+            pad = window - len(cut[0])
+            cut = [np.pad(x, ((0, pad), (0, 0))) for x in cut]
+            mask = np.zeros(window, bool)
+            mask[: window - pad] = True
+            parts.append(Windows(cut[0][None], cut[1][None], cut[2][None], cut[3][None], mask[None]))
+    if not parts:
+        raise DataError("no annotated frames in the training data.")
+    return Windows.concat(parts)
+
+
+def train_affwild2(root: Path, out: Path, run_dir: Path, base_weights: str = "default",
+                   cfg: FusionTrainConfig = PAPER_RECIPE, model_cfg: dict | None = None,
+                   settings: Settings | None = None, device: str = "cpu",
+                   log: Callable[[str], None] = print) -> dict:
+    from emoannot.pipeline import Engine
+
+    items = find_items(root)
+    settings = settings or Settings(weights=base_weights)
+    engine = Engine(settings, with_fusion=False)
+    cache = run_dir / "features"
+    feats = {"train": [], "val": []}
+    for n, item in enumerate(items):
+        log(f"features {n + 1}/{len(items)}: {item.video.name}")
+        feats[item.split].append(video_features(item, engine, cache))
+    train_w, val_w = to_windows(feats["train"]), to_windows(feats["val"])
+    mcfg = RJCMAConfig(in_dims=tuple(x.shape[-1] for x in (train_w.visual, train_w.audio, train_w.text)),
+                       window=WINDOW, **(model_cfg or {}))
+    model, meta = train_rjcma(mcfg, lambda epoch: train_w, val_w, run_dir / "fusion", cfg, device, log=log)
+    val_scores = score(predict_windows(model, val_w, device), val_w)
+    model.cpu()
+    base = resolve_set(base_weights)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, entry in read_registry(base).items():  # the encoders and heads travel with the new fusion
+        if name != "rjcma" and base.resolve() != out.resolve():
+            shutil.copy2(base / entry["file"], out / entry["file"])
+            shutil.copy2(base / entry["card"], out / entry["card"])
+            reg = read_registry(out)
+            reg[name] = entry
+            (out / "registry.json").write_text(json.dumps(dict(sorted(reg.items())), indent=2) + "\n")
+    write_weights(out, "rjcma", model.state_dict(), {
+        "task": "per-frame valence/arousal at 10 Hz fused from face, voice and words",
+        "config": mcfg.to_dict(),
+        "data": f"Aff-Wild2-format folder {root}: {sum(i.split == 'train' for i in items)} training and "
+                f"{sum(i.split == 'val' for i in items)} validation videos",
+        "recipe": {**meta["recipe"], "window": WINDOW, "train_hop": TRAIN_HOP,
+                   "loss": "1 - CCC over the batch's labelled ticks" + (" + MSE" if cfg.mse_weight else "")},
+        "history": meta["history"],
+        "metrics": {"validation_windows": val_scores, "n_train_windows": len(train_w), "n_val_windows": len(val_w)}})
+    return {"validation": val_scores, "items": len(items)}

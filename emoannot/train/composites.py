@@ -1,0 +1,134 @@
+"""Composite sequences for training RJCMA from unimodal corpora (no audio-visual V/A corpus exists here).
+
+A sequence of L model ticks is cut into 1-4 segments. Each segment has one emotion category shared by
+every modality present in it, and its target is the category's circumplex point (emoannot.labels):
+- face: FER2013 images of that class, each held for 0.5-1.5 s (a face changes slowly);
+- voice: speech clips of that category (EmoDB / RAVDESS / CREMA-D) back to back with short pauses;
+- words: an EmoBank sentence whose own V/A label is among the closest to the category's point,
+  spread over the speech ticks at about 3 words per second.
+Modalities go missing at random per segment as in real video: no face, silence (then no words), speech
+without words. Held-out composites use only held-out images (FER2013 test), speakers and sentences.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from emoannot.features import moving_mean
+from emoannot.features.audio import HEAD_WINDOW
+from emoannot.features.text import word_context_means
+from emoannot.labels import FACE_CLASSES, va_point
+from emoannot.train.fusion import Windows
+
+CATEGORIES = ("angry", "disgust", "fear", "happy", "sad", "neutral")
+EMOBANK_SCALE = 0.4  #: EmoBank's labels cluster near neutral: match sentences to the point scaled by this
+NEAREST_SENTENCES = 150
+P_FACE, P_SPEECH, P_WORDS = 0.75, 0.7, 0.8
+
+
+@dataclass(frozen=True)
+class Pool:
+    """Per-modality material of one split."""
+    face_emb: dict[str, np.ndarray]  #: category -> [n, 256] embeddings
+    face_va: dict[str, np.ndarray]  #: category -> [n, 2] face-only estimates
+    clips: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]]  #: category -> [(ticks, mask, va)]
+    sentences: dict[str, list[tuple[np.ndarray, np.ndarray]]]  #: category -> [(word vectors, word va)]
+
+
+def build_pool(face_emb: np.ndarray, face_va: np.ndarray, face_y: np.ndarray, speech, clip_idx: list[int],
+               audio_head, text, sent_idx: np.ndarray, text_head) -> Pool:
+    fe = {c: face_emb[face_y == FACE_CLASSES.index(c)] for c in CATEGORIES}
+    fv = {c: face_va[face_y == FACE_CLASSES.index(c)] for c in CATEGORIES}
+    clips: dict[str, list] = {c: [] for c in CATEGORIES}
+    for i in clip_idx:
+        c = speech.clips[i].category
+        if c in clips:
+            x, m = speech.clip(i)
+            if not m.any():
+                continue
+            va = np.full((len(m), 2), np.nan, np.float32)
+            va[m] = audio_head.predict_va(moving_mean(np.where(m[:, None], x, 0), m, HEAD_WINDOW)[m])
+            clips[c].append((np.where(m[:, None], x, 0).astype(np.float32), m, va))
+    sents: dict[str, list] = {}
+    labels = text.va[sent_idx]
+    for c in CATEGORIES:
+        target = np.asarray(va_point(c)) * EMOBANK_SCALE
+        order = np.argsort(((labels - target) ** 2).sum(1))[:NEAREST_SENTENCES]
+        chosen = []
+        for j in sent_idx[order]:
+            vec = text.word_vectors(int(j))
+            if len(vec):
+                chosen.append((vec, text_head.predict_va(word_context_means(vec))))
+        sents[c] = chosen
+    return Pool(fe, fv, clips, sents)
+
+
+def compose(pool: Pool, n: int, length: int, seed: int) -> tuple[Windows, np.ndarray]:
+    """n sequences of `length` ticks -> Windows and [n, length, 3] bool presence (face, speech, words)."""
+    rng = np.random.default_rng(seed)
+    dv = next(iter(pool.face_emb.values())).shape[1]
+    da = next(c for c in pool.clips.values() if c)[0][0].shape[1]
+    dt = next(iter(pool.sentences.values()))[0][0].shape[1]
+    vis = np.zeros((n, length, dv + 3), np.float32)
+    aud = np.zeros((n, length, da + 3), np.float32)
+    txt = np.zeros((n, length, dt + 3), np.float32)
+    target = np.zeros((n, length, 2), np.float32)
+    present = np.zeros((n, length, 3), bool)
+    cats = [c for c in CATEGORIES if len(pool.face_emb[c]) and pool.clips[c] and pool.sentences[c]]
+    for s in range(n):
+        n_seg = int(rng.integers(1, 5))
+        cuts = np.sort(rng.choice(np.arange(15, length - 14), size=n_seg - 1, replace=False)) if n_seg > 1 else []
+        bounds = [0, *cuts, length]
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            c = cats[int(rng.integers(len(cats)))]
+            target[s, a:b] = va_point(c)
+            if rng.random() < P_FACE:
+                _fill_face(vis[s], a, b, pool, c, rng, dv)
+                present[s, a:b, 0] = vis[s, a:b, -1] > 0
+            if rng.random() < P_SPEECH:
+                speech_ticks = _fill_audio(aud[s], a, b, pool, c, rng, da)
+                present[s, speech_ticks, 1] = True
+                if len(speech_ticks) and rng.random() < P_WORDS:
+                    present[s, _fill_text(txt[s], speech_ticks, pool, c, rng, dt), 2] = True
+    return Windows(vis, aud, txt, target, np.ones((n, length), bool)), present
+
+
+def _fill_face(out: np.ndarray, a: int, b: int, pool: Pool, c: str, rng, dv: int) -> None:
+    t = a
+    while t < b:
+        hold = int(rng.integers(5, 16))
+        j = int(rng.integers(len(pool.face_emb[c])))
+        end = min(t + hold, b)
+        out[t:end, :dv] = pool.face_emb[c][j]
+        out[t:end, dv : dv + 2] = pool.face_va[c][j]
+        out[t:end, -1] = 1.0
+        t += hold
+
+
+def _fill_audio(out: np.ndarray, a: int, b: int, pool: Pool, c: str, rng, da: int) -> np.ndarray:
+    t = a + int(rng.integers(0, 6))
+    ticks = []
+    while t < b:
+        x, m, va = pool.clips[c][int(rng.integers(len(pool.clips[c])))]
+        n = min(len(m), b - t)
+        sel = np.flatnonzero(m[:n])
+        out[t + sel, :da] = x[sel]
+        out[t + sel, da : da + 2] = va[sel]
+        out[t + sel, -1] = 1.0
+        ticks.extend((t + sel).tolist())
+        t += n + int(rng.integers(0, 8))
+    return np.asarray(ticks, dtype=np.int64)
+
+
+def _fill_text(out: np.ndarray, speech_ticks: np.ndarray, pool: Pool, c: str, rng, dt: int) -> np.ndarray:
+    vec, va = pool.sentences[c][int(rng.integers(len(pool.sentences[c])))]
+    per_word = 3  # ticks per word at MODEL_FPS = 10 (about 3 words per second)
+    used = []
+    for w in range(min(len(vec), len(speech_ticks) // per_word)):
+        ticks = speech_ticks[w * per_word : (w + 1) * per_word]
+        out[ticks, :dt] = vec[w]
+        out[ticks, dt : dt + 2] = va[w]
+        out[ticks, -1] = 1.0
+        used.extend(ticks.tolist())
+    return np.asarray(used, dtype=np.int64)

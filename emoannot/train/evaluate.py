@@ -1,0 +1,97 @@
+"""`emoannot evaluate PRED GT`: CCC, Pearson r and RMSE per dimension against Aff-Wild2-format ground truth."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from emoannot.errors import DataError
+from emoannot.outputs.csv import AFFWILD2_MISSING
+
+
+@dataclass(frozen=True)
+class Scores:
+    n_frames: int
+    ccc: tuple[float, float]  #: valence, arousal
+    pearson: tuple[float, float]
+    rmse: tuple[float, float]
+
+
+def ccc(x: np.ndarray, y: np.ndarray) -> float:
+    mx, my = x.mean(), y.mean()
+    return float(2 * ((x - mx) * (y - my)).mean() / (x.var() + y.var() + (mx - my) ** 2 + 1e-12))
+
+
+def pearson(x: np.ndarray, y: np.ndarray) -> float:
+    if x.std() == 0 or y.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(x, y)[0, 1])
+
+
+def read_va(path: Path) -> np.ndarray:
+    """emoannot CSV or Aff-Wild2 txt -> [N, 2] float with nan for unannotated (-5) frames."""
+    try:
+        df = pd.read_csv(path, skipinitialspace=True)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise DataError(f"{path}: cannot read ({exc}).") from exc
+    df.columns = [c.strip().lower() for c in df.columns]
+    if not {"valence", "arousal"} <= set(df.columns):
+        raise DataError(f"{path}: needs 'valence' and 'arousal' columns (emoannot CSV or Aff-Wild2 txt).")
+    va = df[["valence", "arousal"]].to_numpy(np.float64)
+    va[(va <= AFFWILD2_MISSING + 0.5).any(1)] = np.nan
+    return va
+
+
+def score_pair(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Align lengths (pad the prediction with its last value, or truncate) and drop unannotated frames."""
+    if len(pred) < len(gt):
+        pred = np.concatenate([pred, np.repeat(pred[-1:], len(gt) - len(pred), 0)]) if len(pred) else \
+            np.full_like(gt, np.nan)
+    pred = pred[: len(gt)]
+    keep = np.isfinite(gt).all(1) & np.isfinite(pred).all(1)
+    return pred[keep], gt[keep]
+
+
+def scores(pred: np.ndarray, gt: np.ndarray) -> Scores:
+    return Scores(len(gt), *(tuple(f(pred[:, d], gt[:, d]) for d in (0, 1)) for f in
+                             (ccc, pearson, lambda a, b: float(np.sqrt(((a - b) ** 2).mean())))))
+
+
+def _prediction_for(pred_root: Path, stem: str) -> Path | None:
+    for cand in (pred_root / f"{stem}.csv", pred_root / f"{stem}.emoannot" / f"{stem}.csv",
+                 pred_root / f"{stem}.txt", pred_root / f"{stem}.affwild2.txt",
+                 pred_root / f"{stem}.emoannot" / f"{stem}.affwild2.txt"):
+        if cand.is_file():
+            return cand
+    return None
+
+
+def evaluate(pred: Path, gt: Path) -> tuple[Scores, dict[str, Scores], list[str]]:
+    """File vs file, or folder vs folder (matched by name). Returns pooled scores, per-video scores, unmatched."""
+    if gt.is_file():
+        pairs = [(pred, gt, gt.stem)]
+    elif gt.is_dir():
+        pairs, missing = [], []
+        for g in sorted(gt.glob("*.txt")):
+            p = _prediction_for(pred, g.stem) if pred.is_dir() else pred
+            if p is None:
+                missing.append(g.stem)
+            else:
+                pairs.append((p, g, g.stem))
+        if not pairs:
+            raise DataError(f"no prediction in {pred} matches the ground truth files in {gt}.")
+    else:
+        raise DataError(f"{gt}: no such file or folder.")
+    per, all_p, all_g = {}, [], []
+    for p, g, stem in pairs:
+        pv, gv = score_pair(read_va(p), read_va(g))
+        if len(gv) < 2:
+            continue
+        per[stem] = scores(pv, gv)
+        all_p.append(pv)
+        all_g.append(gv)
+    if not all_g:
+        raise DataError("no annotated frames to score (all -5?).")
+    return scores(np.concatenate(all_p), np.concatenate(all_g)), per, (missing if gt.is_dir() else [])

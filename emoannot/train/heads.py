@@ -1,0 +1,217 @@
+"""Unimodal heads: audio (whisper encoder states, speech corpora) and text (MiniLM, EmoBank).
+
+Both are VAHead MLPs trained with MSE + (1 - CCC) on (valence, arousal); the audio head also
+classifies the speech categories. Features are computed once and cached under the run folder.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from emoannot.features.audio import HEAD_WINDOW, pool_to_ticks, speech_mask
+from emoannot.features.text import WordEncoder, word_context_means
+from emoannot.model.heads import VAHead
+from emoannot.model.rjcma import ccc
+from emoannot.train.corpora import SPEECH_CLASSES, SpeechClip, cached, emobank, speech_clips
+from emoannot.video import AUDIO_RATE, load_audio
+
+#: speakers kept out of the shipped audio head, for the held-out fusion composites
+HELDOUT_SPEAKERS = ("emodb03", "emodb08", "crema1002")
+
+
+def ccc_np(x: np.ndarray, y: np.ndarray) -> float:
+    return float(ccc(torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64)))
+
+
+# ----------------------------------------------------------------------------- features
+
+@dataclass(frozen=True)
+class SpeechFeatures:
+    clips: list[SpeechClip]
+    ticks: np.ndarray  #: [sum k_i, 384] pooled encoder states of all clips, concatenated
+    mask: np.ndarray  #: [sum k_i] speech (VAD) mask
+    offsets: np.ndarray  #: [n + 1] start of each clip in ticks
+
+    def clip(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        a, b = self.offsets[i], self.offsets[i + 1]
+        return self.ticks[a:b], self.mask[a:b]
+
+    def clip_mean(self, i: int) -> np.ndarray:
+        x, m = self.clip(i)
+        return x[m].mean(0) if m.any() else x.mean(0)
+
+
+def speech_features(data: Path, cache: Path, log=print) -> SpeechFeatures:
+    from emoannot.config import SpeechConfig
+    from emoannot.speech import SpeechModels, detect_speech
+    from emoannot.faces import n_ticks
+
+    clips = speech_clips(data)
+
+    def build() -> dict[str, np.ndarray]:
+        models = SpeechModels(SpeechConfig(), "cpu")
+        ticks, masks, offsets = [], [], [0]
+        for i, c in enumerate(clips):
+            audio = load_audio(c.path)[: 30 * AUDIO_RATE]
+            wm = models.whisper
+            mel = wm.feature_extractor(audio)
+            valid = min(mel.shape[1] // 2, int(np.ceil(len(audio) / AUDIO_RATE * 50)))
+            mel = np.pad(mel, ((0, 0), (0, max(0, 3000 - mel.shape[1]))))[:, :3000]
+            states = np.asarray(wm.encode(mel))[0, :valid]
+            k = n_ticks(len(audio) / AUDIO_RATE)
+            t = pool_to_ticks(states, k)
+            m = speech_mask(detect_speech(audio, models), k)
+            ticks.append(t)
+            masks.append(m)
+            offsets.append(offsets[-1] + k)
+            if i % 50 == 0:
+                log(f"speech features {i + 1}/{len(clips)}")
+        return {"ticks": np.concatenate(ticks).astype(np.float16), "mask": np.concatenate(masks),
+                "offsets": np.asarray(offsets)}
+
+    key = "speech-v1|" + "|".join(str(c.path.name) for c in clips)
+    z = cached(cache / "speech_features.npz", key, build)
+    return SpeechFeatures(clips, z["ticks"].astype(np.float32), z["mask"], z["offsets"])
+
+
+@dataclass(frozen=True)
+class TextFeatures:
+    split: np.ndarray  #: [N] train/dev/test
+    va: np.ndarray  #: [N, 2]
+    sentence: np.ndarray  #: [N, 384] mean of the sentence's word vectors
+    words: np.ndarray  #: [sum n_words, 384] float16 word vectors
+    offsets: np.ndarray  #: [N + 1]
+
+    def word_vectors(self, i: int) -> np.ndarray:
+        return self.words[self.offsets[i] : self.offsets[i + 1]].astype(np.float32)
+
+
+def text_features(data: Path, cache: Path, log=print) -> TextFeatures:
+    eb = emobank(data)
+
+    def build() -> dict[str, np.ndarray]:
+        enc = WordEncoder()
+        words, sent, offsets = [], [], [0]
+        for i, s in enumerate(eb.text):
+            v = enc.encode_words(s.split())
+            words.append(v.astype(np.float16))
+            sent.append(v.mean(0))
+            offsets.append(offsets[-1] + len(v))
+            if i % 2000 == 0:
+                log(f"text features {i + 1}/{len(eb.text)}")
+        return {"words": np.concatenate(words), "sentence": np.stack(sent).astype(np.float32),
+                "offsets": np.asarray(offsets)}
+
+    z = cached(cache / "text_features.npz", f"text-v1|{len(eb.text)}", build)
+    return TextFeatures(eb.split, eb.va, z["sentence"], z["words"], z["offsets"])
+
+
+# ----------------------------------------------------------------------------- training
+
+def fit_head(x: np.ndarray, va: np.ndarray, cls: np.ndarray | None = None, n_classes: int = 0,
+             x_val: np.ndarray | None = None, va_val: np.ndarray | None = None, epochs: int = 400,
+             lr: float = 2e-3, weight_decay: float = 1e-2, seed: int = 0, hidden: int = 128) -> VAHead:
+    """Full-batch Adam; keeps the epoch with the best validation mean CCC when a validation set is given."""
+    torch.manual_seed(seed)
+    head = VAHead(x.shape[1], n_classes, hidden)
+    xt = torch.from_numpy(x.astype(np.float32))
+    head.mean.copy_(xt.mean(0))
+    head.std.copy_(xt.std(0) + 1e-4)
+    yt = torch.from_numpy(va.astype(np.float32))
+    ct = torch.from_numpy(cls.astype(np.int64)) if cls is not None else None
+    opt = torch.optim.AdamW(head.parameters(), lr=lr, weight_decay=weight_decay)
+    best, best_state = -np.inf, None
+    gen = torch.Generator().manual_seed(seed)
+    for epoch in range(epochs):
+        head.train()
+        perm = torch.randperm(len(xt), generator=gen)
+        for s in range(0, len(xt), 1024):
+            idx = perm[s : s + 1024]
+            pred, logits = head(xt[idx])
+            loss = torch.nn.functional.mse_loss(pred, yt[idx]) + (2 - ccc(pred[:, 0], yt[idx, 0], 0)
+                                                                 - ccc(pred[:, 1], yt[idx, 1], 0)) / 2
+            if ct is not None and logits is not None:
+                sel = ct[idx] >= 0
+                if sel.any():
+                    loss = loss + torch.nn.functional.cross_entropy(logits[sel], ct[idx][sel])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        if x_val is not None and (epoch % 10 == 9 or epoch == epochs - 1):
+            p = head.predict_va(x_val)
+            score = (ccc_np(p[:, 0], va_val[:, 0]) + ccc_np(p[:, 1], va_val[:, 1])) / 2
+            if score > best:
+                best, best_state = score, {k: v.clone() for k, v in head.state_dict().items()}
+    if best_state is not None:
+        head.load_state_dict(best_state)
+    return head.eval()
+
+
+def train_text_head(tf: TextFeatures, seed: int = 0) -> tuple[VAHead, dict]:
+    tr, dev, te = (tf.split == s for s in ("train", "dev", "test"))
+    head = fit_head(tf.sentence[tr], tf.va[tr], x_val=tf.sentence[dev], va_val=tf.va[dev], epochs=150, seed=seed,
+                    hidden=256)
+    p = head.predict_va(tf.sentence[te])
+    metrics = {"emobank_test_ccc_valence": ccc_np(p[:, 0], tf.va[te, 0]),
+               "emobank_test_ccc_arousal": ccc_np(p[:, 1], tf.va[te, 1]),
+               "n_train": int(tr.sum()), "n_dev": int(dev.sum()), "n_test": int(te.sum())}
+    return head, metrics
+
+
+def _audio_samples(sf: SpeechFeatures, idx: list[int], windows: int, seed: int) -> tuple[np.ndarray, ...]:
+    """Clip means plus `windows` random 1 s (HEAD_WINDOW-tick) speech means per clip."""
+    rng = np.random.default_rng(seed)
+    xs, vas, cls = [], [], []
+    for i in idx:
+        c = sf.clips[i]
+        x, m = sf.clip(i)
+        target = (c.valence, c.arousal)
+        label = SPEECH_CLASSES.index(c.category) if c.category else -1
+        xs.append(sf.clip_mean(i)); vas.append(target); cls.append(label)
+        speech = np.flatnonzero(m) if m.any() else np.arange(len(m))
+        for _ in range(windows):
+            a = int(rng.choice(speech))
+            seg = x[a : a + HEAD_WINDOW][m[a : a + HEAD_WINDOW]] if m.any() else x[a : a + HEAD_WINDOW]
+            xs.append(seg.mean(0)); vas.append(target); cls.append(label)
+    return np.stack(xs), np.asarray(vas, np.float32), np.asarray(cls)
+
+
+def train_audio_head(sf: SpeechFeatures, exclude_speakers: tuple[str, ...] = HELDOUT_SPEAKERS,
+                     seed: int = 0) -> tuple[VAHead, dict]:
+    """Leave-two-speakers-out cross-validation on EmoDB, then the shipped head on all but `exclude_speakers`."""
+    emodb_speakers = sorted({c.speaker for c in sf.clips if c.corpus == "emodb"})
+    folds = [emodb_speakers[i : i + 2] for i in range(0, len(emodb_speakers), 2)]
+    emodb_cls = [SPEECH_CLASSES.index(c) for c in ("angry", "bored", "disgust", "fear", "happy", "neutral", "sad")]
+    correct, total, preds, targets = 0, 0, [], []
+    for fold in folds:
+        train_idx = [i for i, c in enumerate(sf.clips) if c.speaker not in fold]
+        test_idx = [i for i, c in enumerate(sf.clips) if c.speaker in fold]
+        x, va, cls = _audio_samples(sf, train_idx, 4, seed)
+        head = fit_head(x, va, cls, len(SPEECH_CLASSES), epochs=150, seed=seed)
+        xt = np.stack([sf.clip_mean(i) for i in test_idx])
+        proba = head.predict_proba(xt)[:, emodb_cls]
+        truth = [SPEECH_CLASSES.index(sf.clips[i].category) for i in test_idx]
+        correct += int(sum(emodb_cls[j] == t for j, t in zip(proba.argmax(1), truth)))
+        total += len(test_idx)
+        preds.append(head.predict_va(xt))
+        targets.append(np.asarray([(sf.clips[i].valence, sf.clips[i].arousal) for i in test_idx]))
+    p, t = np.concatenate(preds), np.concatenate(targets)
+    metrics = {"emodb_leave_2_speakers_out_accuracy_7class": correct / total,
+               "emodb_leave_2_speakers_out_ccc_valence": ccc_np(p[:, 0], t[:, 0]),
+               "emodb_leave_2_speakers_out_ccc_arousal": ccc_np(p[:, 1], t[:, 1]),
+               "emodb_folds": [list(f) for f in folds], "n_emodb": total}
+    train_idx = [i for i, c in enumerate(sf.clips) if c.speaker not in exclude_speakers]
+    x, va, cls = _audio_samples(sf, train_idx, 4, seed)
+    head = fit_head(x, va, cls, len(SPEECH_CLASSES), epochs=150, seed=seed)
+    held = [i for i, c in enumerate(sf.clips) if c.speaker in exclude_speakers]
+    xh = np.stack([sf.clip_mean(i) for i in held])
+    ph = head.predict_va(xh)
+    th = np.asarray([(sf.clips[i].valence, sf.clips[i].arousal) for i in held])
+    metrics.update({"heldout_speakers": list(exclude_speakers), "n_heldout_clips": len(held),
+                    "heldout_ccc_valence": ccc_np(ph[:, 0], th[:, 0]),
+                    "heldout_ccc_arousal": ccc_np(ph[:, 1], th[:, 1]),
+                    "n_train_clips": len(train_idx)})
+    return head, metrics

@@ -1,0 +1,148 @@
+"""The offline-corpora recipe that produces the shipped weights, from one command:
+
+    emoannot train ../shared/data --format offline --out weights
+
+Steps (each resumes or reuses its cache under --run-dir): expression CNN on FER2013 (+CK+),
+speech and text features, audio and text heads, composite sequences, RJCMA, held-out evaluation.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from emoannot.config import TRAIN_HOP, WINDOW
+from emoannot.features.visual import embed_crops, posterior_to_va
+from emoannot.errors import WeightsError
+from emoannot.model.expression import ExpressionCNN
+from emoannot.model.heads import head_from_state
+from emoannot.model.rjcma import RJCMAConfig
+from emoannot.model.weights import load_state, write_weights
+from emoannot.train.composites import Pool, build_pool, compose
+from emoannot.train.fusion import FusionTrainConfig, Windows, ccc_np, predict_windows, train_rjcma
+from emoannot.train.heads import (HELDOUT_SPEAKERS, speech_features, text_features, train_audio_head,
+                                  train_text_head)
+from emoannot.train.visual import VisualTrainConfig, load_faces, train_visual
+
+PATTERN_NAMES = {(1, 1, 1): "face+voice+words", (1, 1, 0): "face+voice", (1, 0, 0): "face only",
+                 (0, 1, 1): "voice+words", (0, 1, 0): "voice only", (0, 0, 0): "nothing"}
+LICENCES = {
+    "FER2013": "research use; no licence stated by its publishers",
+    "CK+": "non-commercial research",
+    "EmoDB": "free for research",
+    "RAVDESS": "CC BY-NC-SA 4.0",
+    "CREMA-D": "ODbL 1.0 / DbCL 1.0",
+    "pyAudioAnalysis clips": "Apache-2.0",
+    "EmoBank": "CC-BY-SA 4.0",
+}
+DOMAIN_GAP = ("Faces are posed or lab expressions (FER2013 web images, CK+ lab) and the speech is acted "
+              "(EmoDB, RAVDESS, CREMA-D); the fusion never saw real audio-visual emotion video, only "
+              "composites of unimodal samples. Expect weaker and more category-like output on "
+              "in-the-wild recordings; train on Aff-Wild2 (`emoannot train DATA --format affwild2`) for that domain.")
+
+
+def _evaluate(model, w: Windows, present: np.ndarray) -> dict:
+    pred = predict_windows(model, w)
+    m = w.label_mask
+    dv, da, dt = (x.shape[-1] - 3 for x in (w.visual, w.audio, w.text))
+    uni = {}
+    for name, x, d in (("face", w.visual, dv), ("voice", w.audio, da), ("words", w.text, dt)):
+        uni[name] = x[..., d : d + 2] * x[..., -1:]  # 0 where absent
+    count = sum(x[..., -1:] for x in (w.visual, w.audio, w.text))
+    uni["average"] = (uni["face"] + uni["voice"] + uni["words"]) / np.maximum(count, 1)
+    candidates = {"fusion": pred, **uni}
+
+    def ccc_pair(p, sel):
+        return {"valence": ccc_np(p[sel][:, 0], w.target[sel][:, 0]),
+                "arousal": ccc_np(p[sel][:, 1], w.target[sel][:, 1])}
+
+    out = {"overall": {k: ccc_pair(v, m) for k, v in candidates.items()}, "per_pattern": {}}
+    pat = present.astype(int)
+    for key, name in PATTERN_NAMES.items():
+        sel = m & (pat[..., 0] == key[0]) & (pat[..., 1] == key[1]) & (pat[..., 2] == key[2])
+        if sel.sum() > 50:
+            out["per_pattern"][name] = {"ticks": int(sel.sum()),
+                                        **{k: ccc_pair(v, sel) for k, v in candidates.items()}}
+    return out
+
+
+def train_offline(data: Path, out: Path, run_dir: Path, seed: int = 0, visual_epochs: int = 20,
+                  fusion_epochs: int = 20, n_train: int = 4000, n_eval: int = 600, log=print) -> dict:
+    torch.manual_seed(seed)
+    cache = run_dir / "cache"
+    # 1. expression CNN
+    try:
+        cnn_state, cnn_info = load_state(out, "expression_cnn")
+        log(f"expression CNN: reusing {cnn_info.path} (test acc {cnn_info.card['metrics']['fer2013_test_accuracy']:.3f})")
+    except WeightsError:  # not trained yet (or damaged): train it
+        train_visual(data, run_dir / "visual", out, VisualTrainConfig(epochs=visual_epochs, seed=seed), log)
+        cnn_state, cnn_info = load_state(out, "expression_cnn")
+    cnn = ExpressionCNN()
+    cnn.load_state_dict(cnn_state)
+    # 2. heads
+    sf = speech_features(data, cache, log)
+    tf = text_features(data, cache, log)
+    audio_head, audio_metrics = train_audio_head(sf, HELDOUT_SPEAKERS, seed)
+    log(f"audio head: {json.dumps({k: v for k, v in audio_metrics.items() if isinstance(v, float)})}")
+    text_head, text_metrics = train_text_head(tf, seed)
+    log(f"text head: {json.dumps({k: v for k, v in text_metrics.items() if isinstance(v, float)})}")
+    common = {"seed": seed, "licences": LICENCES, "domain_gap": DOMAIN_GAP}
+    write_weights(out, "audio_head", audio_head.state_dict(), {
+        **common, "task": "valence/arousal (+9 speech categories) from 1 s means of whisper tiny.en encoder states",
+        "input": "whisper tiny.en encoder hidden states (384-d, 50 Hz) pooled to 10 Hz, speech ticks only",
+        "data": "EmoDB (535), RAVDESS actor 01 (10), CREMA-D actor 1002 (6), pyAudioAnalysis clips (47)",
+        "labels": "categories mapped to the circumplex by emoannot.labels (Warriner et al. 2013 norms)",
+        "recipe": "MLP 384-128-(2 + 9), MSE + (1 - CCC) + cross-entropy, AdamW, 150 epochs; "
+                  "samples = clip means + 4 random 1 s windows per clip",
+        "metrics": audio_metrics})
+    write_weights(out, "text_head", text_head.state_dict(), {
+        **common, "task": "valence/arousal from the mean of MiniLM contextual word vectors (12-word window)",
+        "input": "all-MiniLM-L6-v2 last hidden states, tokens pooled per word (384-d)",
+        "data": "EmoBank train split; model selection on dev; metrics on test",
+        "labels": "EmoBank V and A rescaled (x - 3) / 2",
+        "recipe": "MLP 384-256-2, MSE + (1 - CCC), AdamW, 150 epochs, best dev epoch",
+        "metrics": text_metrics})
+    # 3. composites
+    faces = load_faces(data, use_ckplus=False)
+    def face_material(x):
+        emb, probs = embed_crops(cnn, np.ascontiguousarray(x))
+        return emb, posterior_to_va(probs)
+    heldout = [i for i, c in enumerate(sf.clips) if c.speaker in HELDOUT_SPEAKERS]
+    train_clips = [i for i, c in enumerate(sf.clips) if c.speaker not in HELDOUT_SPEAKERS]
+    idx = {s: np.flatnonzero(tf.split == s) for s in ("train", "dev", "test")}
+    log("building composite pools")
+    pools: dict[str, Pool] = {}
+    for split, fx, fy, clips, sents in (("train", faces.train_x, faces.train_y, train_clips, idx["train"]),
+                                        ("val", faces.val_x, faces.val_y, train_clips, idx["dev"]),
+                                        ("test", faces.test_x, faces.test_y, heldout, idx["test"])):
+        emb, va = face_material(fx)
+        pools[split] = build_pool(emb, va, fy, sf, clips, audio_head, tf, sents, text_head)
+    val_w, _ = compose(pools["val"], n_eval, WINDOW, seed + 1)
+    test_w, test_present = compose(pools["test"], n_eval, WINDOW, seed + 2)
+    model_cfg = RJCMAConfig(in_dims=(val_w.visual.shape[-1], val_w.audio.shape[-1], val_w.text.shape[-1]),
+                            window=WINDOW)
+    fcfg = FusionTrainConfig(epochs=fusion_epochs, seed=seed)
+    model, fusion_meta = train_rjcma(model_cfg, lambda e: compose(pools["train"], n_train, WINDOW, seed + 100 + e)[0],
+                                     val_w, run_dir / "fusion", fcfg, log=log)
+    evaluation = _evaluate(model, test_w, test_present)
+    fused, avg = evaluation["overall"]["fusion"], evaluation["overall"]["average"]
+    log(f"held-out composites: fusion V {fused['valence']:.3f} A {fused['arousal']:.3f}; "
+        f"unimodal average V {avg['valence']:.3f} A {avg['arousal']:.3f}")
+    write_weights(out, "rjcma", model.state_dict(), {
+        **common, "task": "per-frame valence/arousal at 10 Hz fused from face, voice and words",
+        "config": model_cfg.to_dict(),
+        "data": "composite sequences (design: emoannot.train.composites) of FER2013 train images, speech "
+                f"clips of all speakers but {', '.join(HELDOUT_SPEAKERS)}, EmoBank train sentences; "
+                "validation: FER2013 val + EmoBank dev; test: FER2013 test images, held-out speakers, "
+                "EmoBank test sentences",
+        "recipe": {**fusion_meta["recipe"], "window": WINDOW, "train_hop": TRAIN_HOP,
+                   "sequences_per_epoch": n_train, "loss": "1 - CCC over the batch's ticks + 0.5 MSE"},
+        "history": fusion_meta["history"],
+        "metrics": {"heldout_composites": evaluation, "n_test_sequences": n_eval}})
+    summary = {"expression_cnn": cnn_info.card["metrics"], "audio_head": audio_metrics, "text_head": text_metrics,
+               "rjcma_heldout": evaluation}
+    (out / "MODEL_CARD.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary

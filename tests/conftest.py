@@ -1,0 +1,72 @@
+"""Shared fixtures: real media from ../shared, media the tests make with ffmpeg, one Engine per session."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("EMOANNOT_SHARED", ROOT.parent / "shared"))
+MEDIA = SHARED / "media"
+CREMA = SHARED / "data" / "av" / "crema-d"
+EXAMPLE = ROOT / "examples" / "1001_DFA_HAP_XX.flv"
+
+
+def need(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"{path} is not available (set EMOANNOT_SHARED to the shared folder)")
+    return path
+
+
+def ffmpeg(*args: str) -> None:
+    import imageio_ffmpeg
+
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-y", *args], check=True)
+
+
+def count_frames(path: Path) -> int:
+    """Frames counted by the ffmpeg binary (independent of emoannot's PyAV decoder)."""
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.count_frames_and_secs(str(path))[0]
+
+
+@pytest.fixture(scope="session")
+def engine():
+    from emoannot.config import Settings
+    from emoannot.pipeline import Engine
+
+    e = Engine(Settings(device="cpu"))
+    yield e
+    e.close()
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(scope="session")
+def no_audio_video(media_dir) -> Path:
+    out = media_dir / "no_audio.mp4"
+    ffmpeg("-i", str(EXAMPLE), "-an", "-c:v", "libx264", "-pix_fmt", "yuv420p", str(out))
+    return out
+
+
+@pytest.fixture(scope="session")
+def silent_video(media_dir) -> Path:
+    out = media_dir / "silent.mp4"
+    ffmpeg("-i", str(EXAMPLE), "-f", "lavfi", "-i", "anullsrc=r=44100:cl=mono", "-map", "0:v", "-map", "1:a",
+           "-shortest", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", str(out))
+    return out
+
+
+@pytest.fixture(scope="session")
+def odd_name_video(media_dir) -> Path:
+    out = media_dir / "répertoire avec espaces" / "vidéo ünïcode 1.flv"
+    out.parent.mkdir()
+    shutil.copy(EXAMPLE, out)
+    return out

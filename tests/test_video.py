@@ -1,0 +1,85 @@
+import numpy as np
+import pytest
+
+from emoannot.errors import InputError
+from emoannot.video import AUDIO_RATE, iter_frames, load_audio, probe
+
+from conftest import CREMA, EXAMPLE, MEDIA, count_frames, ffmpeg, need
+
+
+def test_probe_and_frames_of_a_crema_clip():
+    info = probe(EXAMPLE)
+    assert info.width == 480 and info.height == 360
+    assert info.fps == pytest.approx(29.97, abs=0.01)
+    assert info.has_audio and info.rotation == 0
+    frames = list(iter_frames(info))
+    assert len(frames) == count_frames(EXAMPLE)
+    times = np.array([f.time_s for f in frames])
+    assert np.all(np.diff(times) > 0)
+    assert np.median(np.diff(times)) == pytest.approx(1 / 29.97, abs=2e-3)
+    assert frames[0].rgb.shape == (360, 480, 3) and frames[0].rgb.dtype == np.uint8
+
+
+def test_variable_frame_rate_timestamps_come_from_the_stream(media_dir):
+    """2 s at 10 fps then 2 s at 30 fps in one file: 80 frames, with each part's own spacing."""
+    a, b, out = media_dir / "vfr_a.mkv", media_dir / "vfr_b.mkv", media_dir / "vfr.mkv"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=320x240:rate=10:duration=2", "-c:v", "libx264", str(a))
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=320x240:rate=30:duration=2", "-c:v", "libx264", str(b))
+    lst = media_dir / "vfr.txt"
+    lst.write_text(f"file '{a}'\nfile '{b}'\n")
+    ffmpeg("-f", "concat", "-safe", "0", "-i", str(lst), "-c", "copy", str(out))
+    times = np.array([f.time_s for f in iter_frames(probe(out))])
+    assert len(times) == 80
+    gaps = np.diff(times)
+    assert np.allclose(gaps[:19], 0.1, atol=2e-3)
+    assert np.allclose(gaps[21:], 1 / 30, atol=2e-3)
+    assert times[-1] == pytest.approx(4 - 1 / 30, abs=0.01)
+
+
+def test_rotated_phone_video_is_turned_upright(media_dir):
+    upright, out = media_dir / "upright.mp4", media_dir / "rotated.mp4"
+    ffmpeg("-i", str(EXAMPLE), "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", str(upright))
+    ffmpeg("-display_rotation", "90", "-i", str(upright), "-c", "copy", str(out))
+    info = probe(out)
+    assert info.rotation in (90, 270)
+    assert (info.width, info.height) == (360, 480)
+    first = next(iter_frames(info))
+    assert first.rgb.shape == (480, 360, 3)
+
+
+def test_audio_is_16k_mono_and_missing_audio_is_empty(no_audio_video):
+    audio = load_audio(EXAMPLE)
+    assert audio.dtype == np.float32 and audio.ndim == 1
+    assert len(audio) / AUDIO_RATE == pytest.approx(probe(EXAMPLE).duration_s, abs=0.15)
+    assert load_audio(no_audio_video).size == 0
+
+
+@pytest.mark.parametrize("maker", ["empty", "text", "missing", "audio_only", "folder"])
+def test_unusable_inputs_say_what_is_wrong(tmp_path, maker):
+    path = tmp_path / "clip.mp4"
+    expected = {"empty": "empty", "text": "not a readable video", "missing": "no such file",
+                "audio_only": "audio-only", "folder": "folder"}[maker]
+    if maker == "empty":
+        path.touch()
+    elif maker == "text":
+        path.write_text("this is not a video\n" * 50)
+    elif maker == "audio_only":
+        path = tmp_path / "speech.flac"
+        path.write_bytes(need(MEDIA / "jfk.flac").read_bytes())
+    elif maker == "folder":
+        path = tmp_path
+    with pytest.raises(InputError, match=expected):
+        probe(path)
+
+
+def test_truncated_file_fails_cleanly_or_keeps_decodable_frames(tmp_path):
+    src = need(CREMA / "1001_DFA_ANG_XX.flv").read_bytes()
+    head = tmp_path / "head_only.flv"
+    head.write_bytes(src[:200])
+    with pytest.raises(InputError):
+        info = probe(head)
+        list(iter_frames(info))
+    half = tmp_path / "half.flv"
+    half.write_bytes(src[: len(src) // 2])
+    frames = list(iter_frames(probe(half)))
+    assert 0 < len(frames) < count_frames(CREMA / "1001_DFA_ANG_XX.flv")
