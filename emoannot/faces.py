@@ -3,8 +3,10 @@ grey crops at the model rate for the visual encoder."""
 from __future__ import annotations
 
 import math
+import os
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -50,17 +52,40 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
     return inter / union if union > 0 else 0.0
 
 
+@contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """mediapipe's C++ logging writes straight to file descriptor 2 at start-up; hide that noise only."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 class FaceDetector:
     """mediapipe short-range detector, with the full-range one for small or far faces."""
 
     def __init__(self, cfg: FaceConfig) -> None:
-        import mediapipe as mp
+        with _native_stderr_silenced():
+            import mediapipe as mp
 
-        fd = mp.solutions.face_detection
-        self.cfg = cfg
-        self.short = fd.FaceDetection(model_selection=0, min_detection_confidence=cfg.min_confidence)
-        self.full = (fd.FaceDetection(model_selection=1, min_detection_confidence=cfg.min_confidence)
-                     if cfg.full_range_fallback else None)
+            fd = mp.solutions.face_detection
+            self.cfg = cfg
+            self.short = fd.FaceDetection(model_selection=0, min_detection_confidence=cfg.min_confidence)
+            self.full = (fd.FaceDetection(model_selection=1, min_detection_confidence=cfg.min_confidence)
+                         if cfg.full_range_fallback else None)
+            blank = np.zeros((64, 64, 3), np.uint8)  # the first call logs too: make it here
+            self.short.process(blank)
+            if self.full is not None:
+                self.full.process(blank)
 
     def close(self) -> None:
         self.short.close()
@@ -68,9 +93,9 @@ class FaceDetector:
             self.full.close()
 
     def detect(self, rgb: np.ndarray) -> list[Detection]:
-        dets = self._run(self.short, rgb)
+        dets = [d for d in self._run(self.short, rgb) if d.score >= self.cfg.min_confidence]
         if not dets and self.full is not None:
-            dets = self._run(self.full, rgb)
+            dets = [d for d in self._run(self.full, rgb) if d.score >= self.cfg.min_confidence]
         return dets
 
     @staticmethod

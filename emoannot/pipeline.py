@@ -15,7 +15,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from emoannot.config import MODEL_FPS, Settings
+from emoannot.config import MODEL_FPS, Device, Settings
 from emoannot.faces import FaceDetector, FaceTrack, n_ticks, track_faces
 from emoannot.features import ModalityFeatures
 from emoannot.model.rjcma import RJCMA
@@ -97,7 +97,7 @@ class Engine:
         from emoannot.model.weights import load_state, resolve_set
 
         self.settings = settings
-        self.device = resolve_device(settings.device.value)
+        self.device = resolve_device(Device(settings.device).value)
         folder = resolve_set(settings.weights)
         cnn_state, cnn_info = load_state(folder, "expression_cnn")
         audio_state, audio_info = load_state(folder, "audio_head")
@@ -119,7 +119,6 @@ class Engine:
         self.speech = SpeechModels(settings.speech, self.device)
         self.words = WordEncoder(self.device)
         self.detector = FaceDetector(settings.faces)
-        torch.set_grad_enabled(False)
         self.models = (
             *(ModelRecord(i.name, i.sha256, str(i.path)) for i in infos),
             ModelRecord(self.speech.asr_name, _asr_sha(self.speech), str(self.speech.model_dir)),

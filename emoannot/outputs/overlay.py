@@ -63,10 +63,9 @@ def draw_frame(rgb: np.ndarray, i: int, a: Annotation, base: np.ndarray) -> np.n
     cv2.circle(inset, (int(c + v * r), int(c - ar * r)), 5, _va_colour(v), -1, cv2.LINE_AA)
     if h > INSET + 10 and w > INSET + 10:
         img[8 : 8 + INSET, w - INSET - 8 : w - 8] = inset
-        cv2.putText(img, f"V {v:+.2f} A {ar:+.2f}", (w - INSET - 8, INSET + 22), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
-                    (255, 255, 255), 2, cv2.LINE_AA)
-        cv2.putText(img, f"V {v:+.2f} A {ar:+.2f}", (w - INSET - 8, INSET + 22), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
-                    (20, 20, 20), 1, cv2.LINE_AA)
+        for colour, thickness in (((255, 255, 255), 2), ((20, 20, 20), 1)):
+            cv2.putText(img, f"V {v:+.2f}  A {ar:+.2f}", (w - INSET - 8, INSET + 22), cv2.FONT_HERSHEY_SIMPLEX,
+                        0.4, colour, thickness, cv2.LINE_AA)
     # subtitles
     text = _subtitle(a, t)
     if text:
@@ -84,9 +83,10 @@ def _strip(a: Annotation, i: int, width: int) -> np.ndarray:
 
     strip = np.full((STRIP_H, width, 3), 24, np.uint8)
     t = a.times[i]
-    lo, hi = t - STRIP_SECONDS / 2, t + STRIP_SECONDS / 2
-    sel = (a.times >= lo) & (a.times <= hi)
-    xs = ((a.times[sel] - lo) / STRIP_SECONDS * (width - 1)).astype(np.int32)
+    span = min(STRIP_SECONDS, max(2.0, a.info.duration_s))
+    lo = t - span / 2
+    sel = (a.times >= lo) & (a.times <= lo + span)
+    xs = ((a.times[sel] - lo) / span * (width - 1)).astype(np.int32)
     mid = STRIP_H // 2
     cv2.line(strip, (0, mid), (width, mid), (80, 80, 80), 1)
     face = a.faces.present[sel]

@@ -69,8 +69,10 @@ def plot_tables(tables: list[pd.DataFrame], labels: list[str], path: Path, title
         ax_a.plot(t, df["arousal"], color=c, lw=1.4, label=label)
         v, ar = df["valence"].to_numpy(), df["arousal"].to_numpy()
         ax_c.plot(v, ar, color=c, lw=0.8, alpha=0.5)
-        sc = ax_c.scatter(v, ar, c=t, cmap="viridis" if len(tables) == 1 else None, s=6,
-                          color=None if len(tables) == 1 else c)
+        if len(tables) == 1:
+            sc = ax_c.scatter(v, ar, c=t, cmap="viridis", s=6)
+        else:
+            ax_c.scatter(v, ar, color=c, s=6)
         ax_c.scatter(v[:1], ar[:1], marker="o", s=50, facecolor="none", edgecolor=c)
         ax_c.scatter(v[-1:], ar[-1:], marker="s", s=40, color=c)
     if len(tables) == 1:

@@ -64,7 +64,7 @@ def find_items(root: Path, val_fraction: float = 0.2) -> list[Item]:
 def _cache_key(video: Path, engine) -> str:
     st = video.stat()
     parts = [str(video.resolve()), str(st.st_size), str(int(st.st_mtime)),
-             *(m.sha256 for m in engine.models), json.dumps(engine.settings.fingerprint(), sort_keys=True)]
+             *(m.sha256 for m in engine.models if m.name != "rjcma"), json.dumps(engine.settings.fingerprint(), sort_keys=True)]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
 
 

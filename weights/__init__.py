@@ -1,0 +1,1 @@
+"""The shipped emoannot weights (safetensors + JSON model cards); see MODEL_CARD.md."""
