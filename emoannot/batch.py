@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-import numpy as np
 
 from emoannot.api import predict
 from emoannot.errors import EmoannotError, InputError

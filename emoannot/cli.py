@@ -78,31 +78,38 @@ def predict(
 
     settings = _settings(device, weights, asr_model, asr_engine, language, format, video, no_plot, extra_columns)
     out_root = out or Path.cwd()
-    failed = 0
-    try:
-        check_writable(out_root)
-        for v in videos:  # cheap checks first: a bad path fails before models load
+    codes: list[int] = []
+    good: list[Path] = []
+    for v in videos:  # cheap checks first: a bad file is reported before any model loads
+        try:
             probe(v)
+            good.append(v)
+        except EmoannotError as exc:
+            _err(f"{v}: {exc}")
+            codes.append(exc.exit_code)
+    try:
+        if not good:
+            raise typer.Exit(codes[0])
+        check_writable(out_root)
         engine = Engine(settings)
     except EmoannotError as exc:
-        raise _fail(exc)
+        raise _fail(exc) from None
     with progress_hook(False if quiet else None) as hook:
-        for v in videos:
+        for v in good:
             if hook is not None:
                 hook.reset(f"{v.name}: ")
             try:
                 a, paths = run_predict(engine, v, out_root, hook)
             except EmoannotError as exc:
                 _err(f"{v}: {exc}")
-                failed += 1
-                code = exc.exit_code
+                codes.append(exc.exit_code)
                 continue
             for w in a.warnings:
                 _warn(f"{v.name}: {w}")
             typer.echo(f"{v} -> {paths.folder} ({a.n_frames} frames, mean valence {a.valence.mean():+.2f}, "
                        f"mean arousal {a.arousal.mean():+.2f})")
-    if failed:
-        raise typer.Exit(code if failed == len(videos) else 1)
+    if codes:
+        raise typer.Exit(codes[0] if len(codes) == len(videos) else 1)
 
 
 @app.command()
@@ -121,7 +128,7 @@ def plot(
     try:
         plot_csvs(csvs, target)
     except EmoannotError as exc:
-        raise _fail(exc)
+        raise _fail(exc) from None
     typer.echo(f"wrote {target}")
 
 
@@ -139,7 +146,7 @@ def models(weights: WeightsOpt = "default") -> None:
     try:
         folder = resolve_set(weights)
     except EmoannotError as exc:
-        raise _fail(exc)
+        raise _fail(exc) from None
     table = Table(title=f"weights in {folder}")
     for col in ("name", "sha256", "status", "metrics"):
         table.add_column(col, overflow="fold")
@@ -198,7 +205,7 @@ def batch(
         check_writable(out)
         engine = Engine(settings)
     except EmoannotError as exc:
-        raise _fail(exc)
+        raise _fail(exc) from None
     console = Console(stderr=True)
     with progress_hook(False if quiet else None) as hook:
         overall = hook.progress.add_task("videos", total=len(videos)) if hook else None
@@ -273,7 +280,7 @@ def train(
                                      settings=Settings(weights=base_weights, device=device),
                                      device=resolve_device(device.value))
     except EmoannotError as exc:
-        raise _fail(exc)
+        raise _fail(exc) from None
     typer.echo(json.dumps(summary, indent=2, default=str)[:4000])
     typer.echo(f"weights written to {out}; use them with --weights {out}")
 
@@ -295,7 +302,7 @@ def evaluate(
     try:
         pooled, per, missing = run_eval(pred, gt)
     except EmoannotError as exc:
-        raise _fail(exc)
+        raise _fail(exc) from None
     table = Table(title="emoannot evaluate")
     for col in ("video", "frames", "CCC V", "CCC A", "r V", "r A", "RMSE V", "RMSE A"):
         table.add_column(col)

@@ -48,6 +48,7 @@ class SpeechConfig:
     vad_threshold: float = 0.5
     min_speech_ms: int = 250
     beam_size: int = 1
+    check_language: bool = True  #: with tiny.en, identify the spoken language (base model) and warn if not English
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from emoannot.faces import FaceDetector, FaceTrack, n_ticks, track_faces
 from emoannot.features import ModalityFeatures
 from emoannot.model.rjcma import RJCMA
 from emoannot.speech import SpeechModels, Transcript, resolve_device, transcribe
-from emoannot.video import AUDIO_RATE, Frame, VideoInfo, iter_frames, load_audio, probe
+from emoannot.video import Frame, VideoInfo, iter_frames, load_audio, probe
 
 log = logging.getLogger(__name__)
 Hook = Callable[..., None]
@@ -88,7 +88,6 @@ class Engine:
     """All models, loaded once. `Engine(Settings()).annotate(path)` is the library's main call."""
 
     def __init__(self, settings: Settings = Settings(), with_fusion: bool = True) -> None:
-        import torch
 
         from emoannot.features.text import WordEncoder
         from emoannot.model.expression import ExpressionCNN
@@ -141,7 +140,7 @@ class Engine:
         with timer.stage("audio_features"):
             mask = speech_mask(transcript.speech, k)
             if mask.any():
-                states = encoder_states(audio, self.speech.whisper, transcript.speech)
+                states = encoder_states(audio, self.speech, transcript.speech)
                 ticks = pool_to_ticks(states, k)
             else:
                 ticks = np.zeros((k, self.audio_head.mean.shape[0]), np.float32)
@@ -232,8 +231,8 @@ def _to_frames(info: VideoInfo, track: FaceTrack, transcript: Transcript,
     for s in transcript.speech:
         speech |= (times >= s.start) & (times < s.end)
     word = [""] * len(times)
-    for w in transcript.words:
-        for i in np.flatnonzero((times >= w.start) & (times < w.end)):
+    for w in transcript.words:  # frames are sorted by time: two binary searches per word
+        for i in range(int(np.searchsorted(times, w.start)), int(np.searchsorted(times, w.end))):
             word[i] = w.text.strip()
     near = _nearest_tick(times, len(tick_va))
     per_mod: dict[str, np.ndarray] = {}

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from emoannot.config import AsrEngine, AsrModel, SpeechConfig
-from emoannot.errors import EmoannotError, WeightsError
+from emoannot.errors import WeightsError
 from emoannot.model.weights import sha256_of
 from emoannot.paths import cache_dir
 from emoannot.video import AUDIO_RATE
@@ -28,8 +28,10 @@ ASR_SHA256 = {
     AsrModel.tiny_en: "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
     AsrModel.base: "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
 }
-#: below this mean word probability the transcript is probably not in the model's language
-LOW_CONFIDENCE = 0.45
+ASR_MERGE_GAP_S = 2.0  #: VAD segments closer than this are transcribed as one clip
+ASR_PAD_S = 0.2  #: seconds of audio added around each clip for the recogniser
+ENCODER_HZ = 50.0  #: whisper encoder frames per second
+N_MEL_FRAMES = 3000  #: whisper's fixed 30 s input, in 10 ms mel frames
 
 
 @dataclass(frozen=True)
@@ -116,27 +118,89 @@ def resolve_device(device: str) -> str:
 
 
 class SpeechModels:
-    """VAD and ASR loaded once (reused across a batch)."""
+    """VAD and ASR loaded once (reused across a batch); `encode` gives whisper encoder states."""
 
     def __init__(self, cfg: SpeechConfig, device: str) -> None:
-        from faster_whisper import WhisperModel
         from silero_vad import load_silero_vad
 
         self.cfg = cfg
         self.device = device
         self.vad = load_silero_vad()
         self.model_dir = asr_model_dir(cfg.asr_model)
+        self.whisper = None
+        self.openai = None
         if cfg.asr_engine == AsrEngine.openai_whisper:
-            raise EmoannotError("--asr-engine openai-whisper is not available in this release: no package ships "
-                                "whisper weights in its format and the converter is not written yet. "
-                                "Use the default faster-whisper engine (it runs on CUDA too).")
-        compute = "float16" if device == "cuda" else "int8"
-        self.whisper = WhisperModel(str(self.model_dir), device=device, compute_type=compute,
-                                    cpu_threads=max(1, os.cpu_count() or 1))
+            from emoannot.asr_convert import load_openai_whisper
+
+            self.openai = load_openai_whisper(self.model_dir, cache_dir() / "openai-whisper", device)
+        else:
+            from faster_whisper import WhisperModel
+
+            compute = "float16" if device == "cuda" else "int8"
+            self.whisper = WhisperModel(str(self.model_dir), device=device, compute_type=compute,
+                                        cpu_threads=max(1, os.cpu_count() or 1))
+
+    _language_model = None
+
+    def spoken_language(self, speech_audio: np.ndarray) -> tuple[str, float]:
+        """Language of up to 30 s of speech, by the multilingual base model (loaded on first use)."""
+        if self._language_model is None:
+            from faster_whisper import WhisperModel
+
+            self._language_model = WhisperModel(str(asr_model_dir(AsrModel.base)), device=self.device,
+                                                 compute_type="float16" if self.device == "cuda" else "int8")
+        lang, prob, _ = self._language_model.detect_language(audio=speech_audio[: 30 * AUDIO_RATE])
+        return lang, float(prob)
 
     @property
     def asr_name(self) -> str:
-        return f"whisper-{self.cfg.asr_model.value} (faster-whisper, CTranslate2)"
+        engine = "openai-whisper, converted from CTranslate2" if self.openai is not None else "faster-whisper, CTranslate2"
+        return f"whisper-{self.cfg.asr_model.value} ({engine})"
+
+    def encode(self, piece: np.ndarray) -> np.ndarray:
+        """At most 30 s of 16 kHz audio -> encoder states [ceil(seconds * 50), d] (padding cut off)."""
+        valid = int(np.ceil(len(piece) / AUDIO_RATE * ENCODER_HZ))
+        if self.openai is not None:
+            import torch
+            import whisper
+
+            mel = whisper.pad_or_trim(whisper.log_mel_spectrogram(torch.from_numpy(piece), self.openai.dims.n_mels),
+                                      N_MEL_FRAMES)
+            with torch.no_grad():
+                states = self.openai.encoder(mel[None].to(self.device)).float().cpu().numpy()[0]
+        else:
+            mel = self.whisper.feature_extractor(piece)
+            mel = np.pad(mel, ((0, 0), (0, max(0, N_MEL_FRAMES - mel.shape[1]))))[:, :N_MEL_FRAMES]
+            states = np.asarray(self.whisper.encode(mel))[0]
+        return states[: min(valid, len(states))]
+
+    def recognise(self, audio: np.ndarray, clips: list[float], language: str | None) -> tuple[tuple["Word", ...], str]:
+        if self.openai is not None:
+            result = self.openai.transcribe(audio, language=language, word_timestamps=True, clip_timestamps=clips,
+                                            condition_on_previous_text=False, fp16=self.device == "cuda",
+                                            verbose=None)
+            words = tuple(Word(float(w["start"]), float(w["end"]), w["word"], float(w["probability"]))
+                          for seg in result["segments"] for w in seg.get("words", []))
+            return words, result.get("language", language or "")
+        segments, info = self.whisper.transcribe(
+            audio, language=language, word_timestamps=True, beam_size=self.cfg.beam_size,
+            clip_timestamps=clips, condition_on_previous_text=False, vad_filter=False)
+        words = tuple(Word(float(w.start), float(w.end), w.word, float(w.probability))
+                      for seg in segments for w in (seg.words or []))
+        return words, info.language or (language or "")
+
+
+def asr_spans(speech: tuple[Segment, ...], duration: float, gap: float = ASR_MERGE_GAP_S,
+              pad: float = ASR_PAD_S) -> list[Segment]:
+    """VAD segments merged across short pauses and padded: whisper needs the context of the sentence."""
+    spans: list[Segment] = []
+    for s in speech:
+        start, end = max(0.0, s.start - pad), min(duration, s.end + pad)
+        if spans and start - spans[-1].end < gap:
+            spans[-1] = Segment(spans[-1].start, end)
+        else:
+            spans.append(Segment(start, end))
+    return spans
 
 
 def detect_speech(audio: np.ndarray, models: SpeechModels) -> tuple[Segment, ...]:
@@ -160,17 +224,16 @@ def transcribe(audio: np.ndarray, models: SpeechModels) -> Transcript:
     language = models.cfg.language
     if models.cfg.asr_model == AsrModel.tiny_en:
         language = "en"
-    clips = [t for s in speech for t in (s.start, s.end)]
-    segments, info = models.whisper.transcribe(
-        audio, language=language, word_timestamps=True, beam_size=models.cfg.beam_size,
-        clip_timestamps=clips, condition_on_previous_text=False, vad_filter=False)
-    words = tuple(Word(float(w.start), float(w.end), w.word, float(w.probability))
-                  for seg in segments for w in (seg.words or []))
+    clips = [t for s in asr_spans(speech, len(audio) / AUDIO_RATE) for t in (s.start, s.end)]
+    words, detected = models.recognise(audio, clips, language)
     warnings: list[str] = []
-    if words and models.cfg.asr_model == AsrModel.tiny_en:
-        mean_p = float(np.mean([w.probability for w in words]))
-        if mean_p < LOW_CONFIDENCE:
-            warnings.append(f"the English-only ASR model is unsure of this speech (mean word probability "
-                            f"{mean_p:.2f}); if it is not English, run again with --asr-model base.")
-    return Transcript(speech=speech, words=words, language=info.language or (language or ""),
+    if models.cfg.asr_model == AsrModel.tiny_en and models.cfg.check_language:
+        speech_audio = np.concatenate([audio[int(s.start * AUDIO_RATE) : int(s.end * AUDIO_RATE)] for s in speech])
+        spoken, prob = models.spoken_language(speech_audio)
+        if spoken != "en" and prob >= 0.5:
+            detected = spoken
+            warnings.append(f"the speech sounds like '{spoken}' (p = {prob:.2f}) but the default ASR model is "
+                            f"English-only, so the words are unreliable: run again with --asr-model base "
+                            f"(optionally --language {spoken}).")
+    return Transcript(speech=speech, words=words, language=detected,
                       asr_model=name, warnings=tuple(warnings))

@@ -10,7 +10,6 @@ import pytest
 
 from emoannot.labels import va_point
 from emoannot.train.affwild2 import find_items, to_windows, video_features
-from emoannot.train.fusion import FusionTrainConfig
 from emoannot.train.corpora import CREMA
 
 from conftest import CREMA as CREMA_DIR, count_frames, ffmpeg, need

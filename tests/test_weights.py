@@ -5,7 +5,6 @@ import pytest
 from typer.testing import CliRunner
 
 from emoannot.cli import app
-from emoannot.config import Settings
 from emoannot.errors import WeightsError
 from emoannot.model.weights import REQUIRED_PARTS, read_registry, resolve_set, sha256_of, weights_info
 

@@ -5,16 +5,16 @@ import numpy as np
 
 from emoannot.config import MODEL_FPS
 from emoannot.features import ModalityFeatures, moving_mean
-from emoannot.speech import Segment
+from emoannot.speech import ENCODER_HZ, Segment
 from emoannot.video import AUDIO_RATE
 
-ENCODER_HZ = 50.0  #: whisper encoder frames per second
 CHUNK_S = 30  #: whisper's fixed input length
 HEAD_WINDOW = 10  #: ticks (1 s) averaged before the audio head
 
 
-def encoder_states(audio: np.ndarray, whisper, spans: tuple[Segment, ...] | None = None) -> np.ndarray:
-    """[T] float32 16 kHz -> [ceil(T / 320), d] encoder states. Chunks without speech (per `spans`) stay zero."""
+def encoder_states(audio: np.ndarray, models, spans: tuple[Segment, ...] | None = None) -> np.ndarray:
+    """[T] float32 16 kHz -> [ceil(T / 320), d] encoder states, 30 s at a time (whisper's input length).
+    Chunks without speech (per `spans`) stay zero. `models` is a SpeechModels."""
     n_frames = int(np.ceil(len(audio) / AUDIO_RATE * ENCODER_HZ))
     out: np.ndarray | None = None
     chunk = CHUNK_S * AUDIO_RATE
@@ -22,18 +22,12 @@ def encoder_states(audio: np.ndarray, whisper, spans: tuple[Segment, ...] | None
         t0, t1 = start / AUDIO_RATE, (start + chunk) / AUDIO_RATE
         if spans is not None and not any(s.end > t0 and s.start < t1 for s in spans):
             continue
-        piece = audio[start : start + chunk]
-        mel = whisper.feature_extractor(piece)
-        valid = min(mel.shape[1] // 2, int(np.ceil(len(piece) / AUDIO_RATE * ENCODER_HZ)))
-        mel = np.pad(mel, ((0, 0), (0, max(0, 3000 - mel.shape[1]))))[:, :3000]
-        states = np.asarray(whisper.encode(mel))[0, :valid]
+        states = models.encode(audio[start : start + chunk])
         if out is None:
             out = np.zeros((n_frames, states.shape[1]), np.float32)
         f0 = int(round(t0 * ENCODER_HZ))
         out[f0 : f0 + len(states)] = states[: max(0, n_frames - f0)]
-    if out is None:
-        out = np.zeros((n_frames, 0), np.float32)
-    return out
+    return out if out is not None else np.zeros((n_frames, 0), np.float32)
 
 
 def pool_to_ticks(states: np.ndarray, k: int) -> np.ndarray:

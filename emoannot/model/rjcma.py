@@ -7,7 +7,7 @@ two outputs (valence, arousal) - the variant design/rjcma.md allows.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn

@@ -38,12 +38,13 @@ def _va_colour(v: float) -> tuple[int, int, int]:
     return (int(200 * max(0, -v) + 40), int(180 * max(0, v) + 40), 60)
 
 
-def _subtitle(a: Annotation, t: float) -> str:
-    words = [w.text.strip() for w in a.transcript.words if t - SUBTITLE_SECONDS <= w.start <= t]
-    return " ".join(words)
+def _subtitle(a: Annotation, starts: np.ndarray, t: float) -> str:
+    """The words that started in the last SUBTITLE_SECONDS (`starts`: the sorted word start times)."""
+    lo, hi = np.searchsorted(starts, t - SUBTITLE_SECONDS), np.searchsorted(starts, t, side="right")
+    return " ".join(w.text.strip() for w in a.transcript.words[lo:hi])
 
 
-def draw_frame(rgb: np.ndarray, i: int, a: Annotation, base: np.ndarray) -> np.ndarray:
+def draw_frame(rgb: np.ndarray, i: int, a: Annotation, base: np.ndarray, starts: np.ndarray) -> np.ndarray:
     import cv2
 
     img = rgb.copy()
@@ -67,7 +68,7 @@ def draw_frame(rgb: np.ndarray, i: int, a: Annotation, base: np.ndarray) -> np.n
             cv2.putText(img, f"V {v:+.2f}  A {ar:+.2f}", (w - INSET - 8, INSET + 22), cv2.FONT_HERSHEY_SIMPLEX,
                         0.4, colour, thickness, cv2.LINE_AA)
     # subtitles
-    text = _subtitle(a, t)
+    text = _subtitle(a, starts, t)
     if text:
         size = 0.6 if w >= 480 else 0.45
         (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, size, 1)
@@ -85,14 +86,11 @@ def _strip(a: Annotation, i: int, width: int) -> np.ndarray:
     t = a.times[i]
     span = min(STRIP_SECONDS, max(2.0, a.info.duration_s))
     lo = t - span / 2
-    sel = (a.times >= lo) & (a.times <= lo + span)
+    sel = slice(int(np.searchsorted(a.times, lo)), int(np.searchsorted(a.times, lo + span, side="right")))
     xs = ((a.times[sel] - lo) / span * (width - 1)).astype(np.int32)
     mid = STRIP_H // 2
     cv2.line(strip, (0, mid), (width, mid), (80, 80, 80), 1)
-    face = a.faces.present[sel]
-    for x, f in zip(xs, face):
-        if not f:
-            cv2.line(strip, (int(x), 0), (int(x), 4), (150, 150, 150), 1)
+    strip[0:5, xs[~a.faces.present[sel]]] = 150  # tick marks where there is no face
     for series, colour in ((a.valence, (80, 200, 120)), (a.arousal, (240, 150, 40))):
         ys = (mid - series[sel] * (mid - 4)).astype(np.int32)
         if len(xs) > 1:
@@ -111,6 +109,7 @@ def write_overlay(a: Annotation, path: Path, hook: Callable[..., None] | None = 
     h, w = first.rgb.shape[:2]
     out_h = h + STRIP_H
     base = _circumplex_base(INSET)
+    starts = np.asarray([w.start for w in a.transcript.words], np.float64)
     video_only = path.with_name(path.stem + ".video-only.mp4")
     fps = a.info.fps if a.info.fps > 0 else 30.0
     writer = imageio_ffmpeg.write_frames(str(video_only), (w, out_h), fps=fps, codec="libx264", quality=None,
@@ -120,7 +119,7 @@ def write_overlay(a: Annotation, path: Path, hook: Callable[..., None] | None = 
     try:
         def emit(frame) -> None:
             i = min(frame.index, a.n_frames - 1)
-            img = draw_frame(frame.rgb, i, a, base)
+            img = draw_frame(frame.rgb, i, a, base, starts)
             writer.send(np.ascontiguousarray(np.concatenate([img, _strip(a, i, w)], 0)))
             if hook is not None and frame.index % 25 == 0:
                 hook("video", completed=frame.index + 1, total=a.n_frames)

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from emoannot.features.audio import HEAD_WINDOW, pool_to_ticks, speech_mask
-from emoannot.features.text import WordEncoder, word_context_means
+from emoannot.features.text import WordEncoder
 from emoannot.model.heads import VAHead
 from emoannot.model.rjcma import ccc
 from emoannot.train.corpora import SPEECH_CLASSES, SpeechClip, cached, emobank, speech_clips
@@ -56,11 +56,7 @@ def speech_features(data: Path, cache: Path, log=print) -> SpeechFeatures:
         ticks, masks, offsets = [], [], [0]
         for i, c in enumerate(clips):
             audio = load_audio(c.path)[: 30 * AUDIO_RATE]
-            wm = models.whisper
-            mel = wm.feature_extractor(audio)
-            valid = min(mel.shape[1] // 2, int(np.ceil(len(audio) / AUDIO_RATE * 50)))
-            mel = np.pad(mel, ((0, 0), (0, max(0, 3000 - mel.shape[1]))))[:, :3000]
-            states = np.asarray(wm.encode(mel))[0, :valid]
+            states = models.encode(audio)
             k = n_ticks(len(audio) / AUDIO_RATE)
             t = pool_to_ticks(states, k)
             m = speech_mask(detect_speech(audio, models), k)

@@ -6,7 +6,6 @@ Resumes from runs/visual/checkpoint.safetensors.
 """
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path

@@ -1,0 +1,59 @@
+"""Speech stage on real recordings: VAD, both ASR engines on the same weights, the language check."""
+import numpy as np
+import pytest
+
+from emoannot.config import AsrEngine, AsrModel, SpeechConfig
+from emoannot.features.audio import encoder_states
+from emoannot.speech import SpeechModels, transcribe
+from emoannot.video import AUDIO_RATE, load_audio
+
+from conftest import EXAMPLE, MEDIA, SHARED, ffmpeg, need
+
+
+@pytest.fixture(scope="module")
+def faster():
+    return SpeechModels(SpeechConfig(), "cpu")
+
+
+def test_jfk_words_and_timestamps(faster):
+    audio = load_audio(need(MEDIA / "jfk.flac"))
+    t = transcribe(audio, faster)
+    assert t.language == "en" and not t.warnings
+    assert "ask not what your country can do for you" in t.text.lower().replace(",", "")
+    starts = [w.start for w in t.words]
+    assert starts == sorted(starts) and t.words[-1].end <= len(audio) / AUDIO_RATE + 0.1
+    assert all(any(s.start - 0.3 <= w.start <= s.end + 0.3 for s in t.speech) for w in t.words)
+
+
+def test_silence_gives_an_empty_transcript(faster):
+    t = transcribe(np.zeros(AUDIO_RATE * 3, np.float32), faster)
+    assert t.speech == () and t.words == ()
+
+
+def test_openai_whisper_engine_runs_the_converted_weights(faster):
+    """The same tiny.en weights through openai-whisper (converted from CTranslate2) give the same words."""
+    openai = SpeechModels(SpeechConfig(asr_engine=AsrEngine.openai_whisper), "cpu")
+    audio = load_audio(EXAMPLE)
+    a, b = transcribe(audio, faster), transcribe(audio, openai)
+    assert [w.text.strip() for w in a.words] == [w.text.strip() for w in b.words]
+    # the first word's start is the loosest estimate of both engines; the rest must agree
+    assert np.allclose([w.start for w in a.words[1:]], [w.start for w in b.words[1:]], atol=0.1)
+    assert np.allclose([w.end for w in a.words], [w.end for w in b.words], atol=0.1)
+    s1, s2 = encoder_states(audio, faster), encoder_states(audio, openai)
+    assert s1.shape == s2.shape == (int(np.ceil(len(audio) / AUDIO_RATE * 50)), 384)
+    assert np.corrcoef(s1.ravel(), s2.ravel())[0, 1] > 0.98  # int8 CTranslate2 vs float32 torch
+
+
+def test_non_english_speech_with_the_english_model_warns(faster, tmp_path):
+    clips = sorted((need(SHARED / "data" / "speech" / "emodb")).glob("03a0*.wav"))[:6]
+    lst = tmp_path / "list.txt"
+    lst.write_text("".join(f"file '{c}'\n" for c in clips))
+    german = tmp_path / "german.wav"
+    ffmpeg("-f", "concat", "-safe", "0", "-i", str(lst), str(german))
+    audio = load_audio(german)
+    t = transcribe(audio, faster)
+    assert t.language == "de"
+    assert any("--asr-model base" in w for w in t.warnings)
+    base = transcribe(audio, SpeechModels(SpeechConfig(asr_model=AsrModel.base), "cpu"))
+    assert base.language == "de" and not base.warnings
+    assert any(w in base.text for w in ("Lappen", "Eisschrank", "Mittwoch", "Tisch"))
