@@ -22,9 +22,8 @@ from emoannot.errors import EmoannotError, InputError
 from emoannot.outputs import SUFFIX, check_writable
 from emoannot.outputs.manifest import read_manifest
 from emoannot.pipeline import Annotation, Engine
+from emoannot.video import VIDEO_EXTENSIONS
 
-VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".flv", ".m4v", ".mpg", ".mpeg", ".wmv", ".3gp", ".ts",
-                    ".mts")
 SUMMARY_FILE = "summary.csv"
 FAILURES_FILE = "failures.csv"
 SUMMARY_COLUMNS = ("path", "status", "duration_s", "frames", "fps", "face_coverage", "speech_coverage", "words",

@@ -14,6 +14,9 @@ import numpy as np
 from emoannot.errors import InputError
 
 AUDIO_RATE = 16_000  #: Hz; what VAD, whisper and the audio features expect
+#: what `batch` and `train` pick up from a folder by default
+VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".flv", ".m4v", ".mpg", ".mpeg", ".wmv", ".3gp", ".ts",
+                    ".mts")
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,9 @@ from emoannot.features import fusion_input
 from emoannot.model.rjcma import RJCMAConfig
 from emoannot.model.weights import read_registry, resolve_set, write_weights
 from emoannot.train.evaluate import read_va
+from emoannot.video import VIDEO_EXTENSIONS
 from emoannot.train.fusion import FusionTrainConfig, Windows, predict_windows, score, train_rjcma
 
-VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".flv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 #: the paper's recipe (lr 1e-5, batch 12, up to 100 epochs, warm-up 5, x0.1 on a 5-epoch plateau)
 PAPER_RECIPE = FusionTrainConfig(epochs=100, batch_size=12, lr=1e-5, weight_decay=1e-3, warmup_epochs=5,
                                  plateau_patience=5, mse_weight=0.0)

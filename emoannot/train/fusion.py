@@ -70,9 +70,9 @@ def predict_windows(model: RJCMA, w: Windows, device: str = "cpu", batch: int = 
 
 
 def ccc_np(x: np.ndarray, y: np.ndarray) -> float:
-    if len(x) < 2:
-        return float("nan")
-    return float(ccc(torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64), 0))
+    from emoannot.train.evaluate import ccc as ccc_numpy
+
+    return ccc_numpy(np.asarray(x, np.float64), np.asarray(y, np.float64)) if len(x) >= 2 else float("nan")
 
 
 def score(pred: np.ndarray, w: Windows) -> dict[str, float]:

@@ -15,15 +15,12 @@ from emoannot.features.audio import HEAD_WINDOW, pool_to_ticks, speech_mask
 from emoannot.features.text import WordEncoder
 from emoannot.model.heads import VAHead
 from emoannot.model.rjcma import ccc
+from emoannot.train.fusion import ccc_np
 from emoannot.train.corpora import SPEECH_CLASSES, SpeechClip, cached, emobank, speech_clips
 from emoannot.video import AUDIO_RATE, load_audio
 
 #: speakers kept out of the shipped audio head, for the held-out fusion composites
 HELDOUT_SPEAKERS = ("emodb03", "emodb08", "crema1002")
-
-
-def ccc_np(x: np.ndarray, y: np.ndarray) -> float:
-    return float(ccc(torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64)))
 
 
 # ----------------------------------------------------------------------------- features

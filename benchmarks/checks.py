@@ -1,0 +1,59 @@
+"""The behavioural checks of the default weights, measured through `emoannot predict`:
+
+- the six CREMA-D clips of actor 1001: mean valence HAP > NEU > each of ANG, DIS, FEA, SAD;
+  mean arousal ANG > SAD and ANG > NEU;
+- WolfgangLanger_Pexels.mp4 (sad, then laughing): valence over the last quarter > first quarter.
+
+    python benchmarks/checks.py   # prints a table, exits 1 if a check fails
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("EMOANNOT_SHARED", ROOT.parent / "shared"))
+CREMA = SHARED / "data" / "av" / "crema-d"
+PEXELS = SHARED / "media" / "WolfgangLanger_Pexels.mp4"
+EMOTIONS = ("ANG", "DIS", "FEA", "HAP", "NEU", "SAD")
+
+
+def run_checks(out: Path) -> tuple[dict, list[tuple[str, bool]]]:
+    videos = [CREMA / f"1001_DFA_{e}_XX.flv" for e in EMOTIONS] + [PEXELS]
+    subprocess.run([sys.executable, "-m", "emoannot.cli", "predict", *map(str, videos), "--out", str(out),
+                    "--no-plot", "--quiet"], check=True)
+    means = {}
+    for e, v in zip(EMOTIONS, videos):
+        df = pd.read_csv(out / f"{v.stem}.emoannot" / f"{v.stem}.csv")
+        means[e] = (df["valence"].mean(), df["arousal"].mean())
+    df = pd.read_csv(out / f"{PEXELS.stem}.emoannot" / f"{PEXELS.stem}.csv")
+    q = len(df) // 4
+    means["pexels first quarter"] = (df["valence"][:q].mean(), df["arousal"][:q].mean())
+    means["pexels last quarter"] = (df["valence"][-q:].mean(), df["arousal"][-q:].mean())
+    v = {k: m[0] for k, m in means.items()}
+    a = {k: m[1] for k, m in means.items()}
+    checks = [("valence HAP > NEU", v["HAP"] > v["NEU"])]
+    checks += [(f"valence NEU > {e}", v["NEU"] > v[e]) for e in ("ANG", "DIS", "FEA", "SAD")]
+    checks += [("arousal ANG > SAD", a["ANG"] > a["SAD"]), ("arousal ANG > NEU", a["ANG"] > a["NEU"]),
+               ("pexels valence last quarter > first quarter", v["pexels last quarter"] > v["pexels first quarter"])]
+    return means, checks
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        means, checks = run_checks(Path(tmp))
+    print(f"{'clip':<24} {'valence':>8} {'arousal':>8}")
+    for k, (v, a) in means.items():
+        print(f"{k:<24} {v:+8.3f} {a:+8.3f}")
+    for name, ok in checks:
+        print(f"{'PASS' if ok else 'FAIL'}  {name}")
+    return 0 if all(ok for _, ok in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
