@@ -31,13 +31,19 @@ def ffmpeg() -> str:
 
 
 def make_talking_video(out: Path, seconds: int) -> Path:
-    """The example clip (a speaking face) looped to `seconds`, 640x360, 30 fps, AAC audio. Deterministic."""
+    """The example clip (a speaking face) at 640x360, 30 fps, AAC, looped to `seconds`. Deterministic."""
     if out.exists():
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run([ffmpeg(), "-nostdin", "-v", "error", "-y", "-stream_loop", "-1", "-i", str(EXAMPLE), "-t",
-                    str(seconds), "-vf", "scale=640:360,fps=30", "-c:v", "libx264", "-preset", "veryfast",
-                    "-threads", "2", "-c:a", "aac", "-ar", "44100", "-fflags", "+bitexact", str(out)], check=True)
+    base = out.parent / "talking_base.mp4"
+    if not base.exists():
+        subprocess.run([ffmpeg(), "-nostdin", "-v", "error", "-y", "-i", str(EXAMPLE), "-vf", "scale=640:360,fps=30",
+                        "-c:v", "libx264", "-preset", "veryfast", "-g", "30", "-threads", "2", "-c:a", "aac",
+                        "-ar", "44100", "-fflags", "+bitexact", str(base)], check=True)
+    tmp = out.with_name(out.stem + ".tmp.mp4")
+    subprocess.run([ffmpeg(), "-nostdin", "-v", "error", "-y", "-stream_loop", "-1", "-i", str(base), "-t", str(seconds),
+                    "-c", "copy", "-fflags", "+bitexact", str(tmp)], check=True)
+    tmp.replace(out)
     return out
 
 

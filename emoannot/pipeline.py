@@ -177,6 +177,10 @@ class Engine:
         warnings.extend(transcript.warnings)
         if info.has_audio and not transcript.speech:
             warnings.append("no speech was found in the audio: valence/arousal come from the face alone.")
+        expected = info.duration_s * info.fps
+        if expected > 10 and track.n_frames < 0.9 * expected:
+            warnings.append(f"only {track.n_frames} of about {expected:.0f} frames could be decoded: the file "
+                            "looks truncated or damaged; the outputs cover the decodable part.")
         if not track.present.any():
             warnings.append("no face was found in any frame: valence/arousal come from the voice and words alone.")
         with timer.stage("text"):

@@ -177,3 +177,13 @@ def test_plot_overlays_several_csvs(engine, tmp_path):
     bad.write_text("a,b\n1,2\n")
     result = runner.invoke(app, ["plot", str(bad)])
     assert result.exit_code == 2 and "not an emoannot per-frame CSV" in result.output
+
+
+def test_truncated_video_is_annotated_up_to_the_damage_with_a_warning(engine, tmp_path):
+    src = need(CREMA / "1001_DFA_ANG_XX.flv").read_bytes()
+    half = tmp_path / "half.flv"
+    half.write_bytes(src[: len(src) // 2])
+    a, paths = predict(engine, half, tmp_path)
+    df, manifest = read_outputs(paths.folder, "half")
+    assert 0 < len(df) < count_frames(CREMA / "1001_DFA_ANG_XX.flv")
+    assert any("truncated" in w for w in manifest["warnings"])

@@ -45,6 +45,9 @@ def atomic_folder(final: Path) -> Iterator[Path]:
     """Yield a temporary folder beside `final`; on success it replaces `final`, on any error it is removed."""
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=final.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the finished folder gets the usual mode
     try:
         yield tmp
         if final.exists():
