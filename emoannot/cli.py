@@ -208,12 +208,20 @@ def batch(
         raise _fail(exc) from None
     console = Console(stderr=True)
     with progress_hook(False if quiet else None) as hook:
-        overall = hook.progress.add_task("videos", total=len(videos)) if hook else None
+        overall = frames_task = None
+        if hook is not None:
+            from emoannot.video import estimated_frames
+
+            estimate = {v: estimated_frames(v) for v in videos}
+            overall = hook.progress.add_task("videos", total=len(videos))
+            frames_task = hook.progress.add_task("frames (all videos)", total=sum(estimate.values()) or None)
 
         def on_video(i: int, path: Path, status: str) -> None:
             if hook is not None:
                 hook.reset(f"{path.name}: ")
                 hook.progress.update(overall, completed=i + (status != "running"))
+                if status != "running" and not status.startswith("warning"):
+                    hook.progress.advance(frames_task, estimate[path])
             if status.startswith("warning"):
                 _warn(f"{path.name}: {status[9:]}")
             elif quiet or hook is None:

@@ -104,6 +104,17 @@ def probe(path: Path) -> VideoInfo:
         audio_channels=int(aud.channels or 0) if aud else 0, size_bytes=path.stat().st_size)
 
 
+def estimated_frames(path: Path) -> int:
+    """Frame count from the container (for progress bars); 0 when the file cannot be probed."""
+    from emoannot.errors import EmoannotError
+
+    try:
+        info = probe(path)
+    except EmoannotError:
+        return 0
+    return info.n_frames_reported or int(round(info.duration_s * info.fps))
+
+
 def _rotate(rgb: np.ndarray, rotation: int) -> np.ndarray:
     """Rotate a decoded frame by `rotation` degrees counter-clockwise (FFmpeg's display-matrix sense)."""
     k = {90: 1, 180: 2, 270: 3}.get(rotation, 0)
