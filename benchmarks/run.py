@@ -57,15 +57,24 @@ def floor(path: Path) -> dict:
 
     info = probe(path)
     t0 = time.perf_counter()
-    frames = [f.rgb for f in iter_frames(info)]
+    n = sum(1 for _ in iter_frames(info))  # streamed, never all in memory
     pyav_s = time.perf_counter() - t0
     det = FaceDetector(FaceConfig())
-    t0 = time.perf_counter()
-    for rgb in frames:
-        det.detect(rgb)
-    mp_s = time.perf_counter() - t0
+    mp_s = 0.0
+    for f in iter_frames(info):
+        t0 = time.perf_counter()
+        det.detect(f.rgb)
+        mp_s += time.perf_counter() - t0
     det.close()
-    return {"frames": len(frames), "ffmpeg_decode_s": ffmpeg_s, "pyav_decode_rgb_s": pyav_s, "mediapipe_detect_s": mp_s}
+    return {"frames": n, "ffmpeg_decode_s": ffmpeg_s, "pyav_decode_rgb_s": pyav_s, "mediapipe_detect_s": mp_s}
+
+
+def peak_rss_mb() -> float:
+    """VmHWM of this process: unlike ru_maxrss it is not inherited from the parent across fork/exec."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_child(path: Path, device: str, video: bool) -> dict:
@@ -84,7 +93,7 @@ def run_child(path: Path, device: str, video: bool) -> dict:
         a, paths = predict(engine, path, Path(tmp))
         total = time.perf_counter() - t0
         seconds = json.loads(paths.manifest.read_text())["seconds"]
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_mb = peak_rss_mb()
     return {"frames": a.n_frames, "duration_s": a.info.duration_s, "model_load_s": load_s, "end_to_end_s": total,
             "fps": a.n_frames / total, "realtime_factor": a.info.duration_s / total, "peak_rss_mb": rss_mb,
             "stages_s": seconds}

@@ -131,7 +131,7 @@ class Engine:
 
     # ------------------------------------------------------------------ stages
     def _audio_path(self, info: VideoInfo, k: int, timer: _Timer) -> tuple[Transcript, ModalityFeatures, np.ndarray]:
-        from emoannot.features.audio import audio_features, encoder_states, pool_to_ticks, speech_mask
+        from emoannot.features.audio import audio_features, encoder_ticks, speech_mask
 
         with timer.stage("audio"):
             audio = load_audio(info.path) if info.has_audio else np.zeros(0, np.float32)
@@ -140,8 +140,7 @@ class Engine:
         with timer.stage("audio_features"):
             mask = speech_mask(transcript.speech, k)
             if mask.any():
-                states = encoder_states(audio, self.speech, transcript.speech)
-                ticks = pool_to_ticks(states, k)
+                ticks = encoder_ticks(audio, self.speech, k, transcript.speech)
             else:
                 ticks = np.zeros((k, self.audio_head.mean.shape[0]), np.float32)
             feats = audio_features(ticks, mask, self.audio_head)

@@ -12,22 +12,23 @@ CHUNK_S = 30  #: whisper's fixed input length
 HEAD_WINDOW = 10  #: ticks (1 s) averaged before the audio head
 
 
-def encoder_states(audio: np.ndarray, models, spans: tuple[Segment, ...] | None = None) -> np.ndarray:
-    """[T] float32 16 kHz -> [ceil(T / 320), d] encoder states, 30 s at a time (whisper's input length).
-    Chunks without speech (per `spans`) stay zero. `models` is a SpeechModels."""
-    n_frames = int(np.ceil(len(audio) / AUDIO_RATE * ENCODER_HZ))
+def encoder_ticks(audio: np.ndarray, models, k: int, spans: tuple[Segment, ...] | None = None) -> np.ndarray:
+    """[T] float32 16 kHz -> [k, d] encoder states averaged per model tick, 30 s at a time (whisper's input
+    length), so that only the pooled array grows with the video. Chunks without speech stay zero."""
     out: np.ndarray | None = None
     chunk = CHUNK_S * AUDIO_RATE
-    for start in range(0, max(len(audio), 1), chunk):
+    ticks_per_chunk = int(round(CHUNK_S * MODEL_FPS))
+    for n, start in enumerate(range(0, max(len(audio), 1), chunk)):
         t0, t1 = start / AUDIO_RATE, (start + chunk) / AUDIO_RATE
         if spans is not None and not any(s.end > t0 and s.start < t1 for s in spans):
             continue
         states = models.encode(audio[start : start + chunk])
+        k0 = n * ticks_per_chunk
+        pooled = pool_to_ticks(states, min(ticks_per_chunk, k - k0))
         if out is None:
-            out = np.zeros((n_frames, states.shape[1]), np.float32)
-        f0 = int(round(t0 * ENCODER_HZ))
-        out[f0 : f0 + len(states)] = states[: max(0, n_frames - f0)]
-    return out if out is not None else np.zeros((n_frames, 0), np.float32)
+            out = np.zeros((k, states.shape[1]), np.float32)
+        out[k0 : k0 + len(pooled)] = pooled
+    return out if out is not None else np.zeros((k, 0), np.float32)
 
 
 def pool_to_ticks(states: np.ndarray, k: int) -> np.ndarray:
