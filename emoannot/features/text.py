@@ -46,10 +46,6 @@ class WordEncoder:
             out[start : start + len(chunk)] = (sums / counts.clamp(min=1)[:, None]).numpy()
         return out
 
-    def encode_sentences(self, sentences: list[str], batch: int = 64) -> list[np.ndarray]:
-        """Per sentence, its word vectors [n_words, 384] (words split on whitespace)."""
-        return [self.encode_words(s.split()) for s in sentences]
-
 
 def word_context_means(vectors: np.ndarray, width: int = CONTEXT_WORDS) -> np.ndarray:
     """Mean of the word vectors in a window of `width` words centred on each word."""

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import torch
-from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from emoannot.errors import WeightsError
@@ -112,8 +111,3 @@ def write_weights(folder: Path, name: str, state: Mapping[str, torch.Tensor], ca
     tmp_reg.write_text(json.dumps(dict(sorted(reg.items())), indent=2) + "\n")
     os.replace(tmp_reg, folder / REGISTRY_FILE)
     return WeightsInfo(name, path, card["sha256"], card)
-
-
-def tensor_metadata(path: Path) -> dict[str, str]:
-    with safe_open(str(path), framework="pt") as f:
-        return dict(f.metadata() or {})

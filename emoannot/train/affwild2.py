@@ -18,6 +18,7 @@ import numpy as np
 from emoannot.config import MODEL_FPS, TRAIN_HOP, WINDOW, Settings
 from emoannot.errors import DataError
 from emoannot.features import fusion_input
+from emoannot.fusion import window_starts
 from emoannot.model.rjcma import RJCMAConfig
 from emoannot.model.weights import read_registry, resolve_set, write_weights
 from emoannot.train.evaluate import read_va
@@ -101,9 +102,7 @@ def to_windows(videos: list[dict[str, np.ndarray]], window: int = WINDOW, hop: i
         if not keep.any():
             continue
         seq = [f["visual"][keep], f["audio"][keep], f["text"][keep], f["labels"][keep].astype(np.float32)]
-        n = len(seq[0])
-        starts = [0] if n <= window else sorted(set(list(range(0, n - window + 1, hop)) + [n - window]))
-        for s in starts:
+        for s in window_starts(len(seq[0]), window, hop):
             cut = [x[s : s + window] for x in seq]
             pad = window - len(cut[0])
             cut = [np.pad(x, ((0, pad), (0, 0))) for x in cut]

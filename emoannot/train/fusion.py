@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import numpy as np
 import torch
@@ -140,16 +140,3 @@ def train_rjcma(model_cfg: RJCMAConfig, train: Callable[[int], Windows], val: Wi
         model.load_state_dict(load_file(str(best_path)))
     model.eval()
     return model, {"history": meta["history"], "best_val_mean_ccc": meta["best"], "recipe": asdict(cfg)}
-
-
-def iterate_windows(x: np.ndarray, window: int, hop: int) -> Iterator[tuple[int, int]]:
-    """(start, end) of windows over n ticks; a short sequence gives one (zero-padded) window."""
-    n = len(x)
-    if n <= window:
-        yield 0, n
-        return
-    starts = list(range(0, n - window + 1, hop))
-    if starts[-1] != n - window:
-        starts.append(n - window)
-    for s in starts:
-        yield s, s + window
