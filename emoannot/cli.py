@@ -30,14 +30,16 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.
 
 def _err(message: str) -> None:
     from rich.console import Console
+    from rich.markup import escape
 
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    Console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 def _warn(message: str) -> None:
     from rich.console import Console
+    from rich.markup import escape
 
-    Console(stderr=True).print(f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
+    Console(stderr=True).print(f"[yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 def _settings(device, weights, asr_model, asr_engine, language, formats, video, no_plot, extra):
@@ -188,6 +190,7 @@ def batch(
 ) -> None:
     """Annotate a folder of videos: resumable, survives bad files, writes summary.csv and failures.csv."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from emoannot.batch import FAILURES_FILE, SUMMARY_FILE, find_videos, run_batch
@@ -238,7 +241,8 @@ def batch(
     table.add_row("[red]failed[/]" if report.failed else "failed", str(len(report.failed)))
     console.print(table)
     for f in report.failed:
-        console.print(f"[red]failed[/] {f.path} [{f.stage}]: {f.message}", highlight=False, soft_wrap=True)
+        console.print(f"[red]failed[/] {escape(f.path)} \\[{escape(f.stage)}]: {escape(f.message)}", highlight=False,
+                      soft_wrap=True)
     console.print(f"summary: {out / SUMMARY_FILE}; failures: {out / FAILURES_FILE}", highlight=False)
     if report.interrupted:
         _err("interrupted: no partial outputs were left; run again with --resume to finish.")

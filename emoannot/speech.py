@@ -30,6 +30,8 @@ ASR_SHA256 = {
 }
 ASR_MERGE_GAP_S = 2.0  #: VAD segments closer than this are transcribed as one clip
 ASR_PAD_S = 0.2  #: seconds of audio added around each clip for the recogniser
+ASR_MAX_SPAN_S = 60.0  #: merged clips stop growing here
+ASR_WINDOW_S = 300.0  #: audio handed to one recogniser call at most (bounds its memory)
 ENCODER_HZ = 50.0  #: whisper encoder frames per second
 N_MEL_FRAMES = 3000  #: whisper's fixed 30 s input, in 10 ms mel frames
 
@@ -191,16 +193,29 @@ class SpeechModels:
 
 
 def asr_spans(speech: tuple[Segment, ...], duration: float, gap: float = ASR_MERGE_GAP_S,
-              pad: float = ASR_PAD_S) -> list[Segment]:
-    """VAD segments merged across short pauses and padded: whisper needs the context of the sentence."""
+              pad: float = ASR_PAD_S, max_len: float = ASR_MAX_SPAN_S) -> list[Segment]:
+    """VAD segments merged across short pauses (whisper needs the sentence's context) and padded; a merged
+    span stops growing at `max_len` seconds."""
     spans: list[Segment] = []
     for s in speech:
         start, end = max(0.0, s.start - pad), min(duration, s.end + pad)
-        if spans and start - spans[-1].end < gap:
-            spans[-1] = Segment(spans[-1].start, end)
+        if spans and start - spans[-1].end < gap and end - spans[-1].start <= max_len:
+            spans[-1] = Segment(spans[-1].start, max(end, spans[-1].end))
         else:
             spans.append(Segment(start, end))
     return spans
+
+
+def asr_groups(spans: list[Segment], window: float = ASR_WINDOW_S) -> list[list[Segment]]:
+    """Consecutive spans whose audio fits in `window` seconds: one recogniser call each, so that the
+    recogniser's own arrays (mel spectrogram, STFT) stay bounded however long the video is."""
+    groups: list[list[Segment]] = []
+    for s in spans:
+        if groups and s.end - groups[-1][0].start <= window:
+            groups[-1].append(s)
+        else:
+            groups.append([s])
+    return groups
 
 
 def detect_speech(audio: np.ndarray, models: SpeechModels) -> tuple[Segment, ...]:
@@ -224,16 +239,28 @@ def transcribe(audio: np.ndarray, models: SpeechModels) -> Transcript:
     language = models.cfg.language
     if models.cfg.asr_model == AsrModel.tiny_en:
         language = "en"
-    clips = [t for s in asr_spans(speech, len(audio) / AUDIO_RATE) for t in (s.start, s.end)]
-    words, detected = models.recognise(audio, clips, language)
+    words: list[Word] = []
+    detected = language or ""
+    for group in asr_groups(asr_spans(speech, len(audio) / AUDIO_RATE)):
+        g0 = group[0].start
+        piece = audio[int(g0 * AUDIO_RATE) : int(np.ceil(group[-1].end * AUDIO_RATE))]
+        clips = [t - g0 for s in group for t in (s.start, s.end)]
+        found, detected = models.recognise(piece, clips, language)
+        words.extend(Word(w.start + g0, w.end + g0, w.text, w.probability) for w in found)
     warnings: list[str] = []
     if models.cfg.asr_model == AsrModel.tiny_en and models.cfg.check_language:
-        speech_audio = np.concatenate([audio[int(s.start * AUDIO_RATE) : int(s.end * AUDIO_RATE)] for s in speech])
+        pieces, total = [], 0
+        for s in speech:  # at most the first 30 s of speech, without copying the whole recording
+            pieces.append(audio[int(s.start * AUDIO_RATE) : int(s.end * AUDIO_RATE)][: 30 * AUDIO_RATE - total])
+            total += len(pieces[-1])
+            if total >= 30 * AUDIO_RATE:
+                break
+        speech_audio = np.concatenate(pieces)
         spoken, prob = models.spoken_language(speech_audio)
         if spoken != "en" and prob >= 0.5:
             detected = spoken
             warnings.append(f"the speech sounds like '{spoken}' (p = {prob:.2f}) but the default ASR model is "
                             f"English-only, so the words are unreliable: run again with --asr-model base "
                             f"(optionally --language {spoken}).")
-    return Transcript(speech=speech, words=words, language=detected,
+    return Transcript(speech=speech, words=tuple(words), language=detected,
                       asr_model=name, warnings=tuple(warnings))

@@ -59,3 +59,27 @@ def test_non_english_speech_with_the_english_model_warns(faster, tmp_path):
     base = transcribe(audio, SpeechModels(SpeechConfig(asr_model=AsrModel.base), "cpu"))
     assert base.language == "de" and not base.warnings
     assert any(w in base.text for w in ("Lappen", "Eisschrank", "Mittwoch", "Tisch"))
+
+
+def test_long_speech_is_recognised_in_bounded_pieces():
+    from emoannot.speech import ASR_MAX_SPAN_S, ASR_WINDOW_S, Segment, asr_groups, asr_spans
+
+    speech = tuple(Segment(t, t + 4.0) for t in np.arange(0, 1800, 5.0))  # 30 min of talk, 1 s pauses
+    spans = asr_spans(speech, 1800.0)
+    assert max(s.end - s.start for s in spans) <= ASR_MAX_SPAN_S + 0.5
+    assert spans[0].start == 0 and spans[-1].end == pytest.approx(1799.2)
+    groups = asr_groups(spans)
+    assert all(g[-1].end - g[0].start <= ASR_WINDOW_S for g in groups)
+    assert [s for g in groups for s in g] == spans
+
+
+def test_words_keep_their_place_when_speech_is_split(faster):
+    """jfk.flac three times with 200 s of silence between: words come back at the right times."""
+    jfk = load_audio(need(MEDIA / "jfk.flac"))
+    gap = np.zeros(200 * AUDIO_RATE, np.float32)
+    audio = np.concatenate([jfk, gap, jfk, gap, jfk])
+    t = transcribe(audio, faster)
+    offsets = [0, (len(jfk) + len(gap)) / AUDIO_RATE, 2 * (len(jfk) + len(gap)) / AUDIO_RATE]
+    for o in offsets:
+        near = [w for w in t.words if o <= w.start <= o + 11.5]
+        assert any("country" in w.text for w in near), (o, [w.text for w in near])
