@@ -110,21 +110,37 @@ def _write_csv(path: Path, columns, rows: list[dict]) -> None:
     os.replace(tmp, path)
 
 
+class _StopRequest:
+    """SIGINT and SIGTERM raise KeyboardInterrupt and also leave a flag: native code (mediapipe calls back
+    into Python from C++) can swallow the exception, so the batch checks the flag at every progress step
+    and between videos."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+
+    def check(self) -> None:
+        if self.signum is not None:
+            raise KeyboardInterrupt(f"signal {self.signum}")
+
+
 @contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM raises KeyboardInterrupt, so the same clean-up runs as for Ctrl-C."""
+def stop_on_signals() -> Iterator[_StopRequest]:
+    stop = _StopRequest()
+
     def handler(signum, frame):  # noqa: ARG001
+        stop.signum = signum
         raise KeyboardInterrupt(f"signal {signum}")
 
     try:
-        old = signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread
-        yield
+        old = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread: leave signals alone
+        yield stop
         return
     try:
-        yield
+        yield stop
     finally:
-        signal.signal(signal.SIGTERM, old)
+        for sig, h in old.items():
+            signal.signal(sig, h)
 
 
 def run_batch(engine: Engine, root: Path, out_root: Path, videos: list[Path], resume: bool = False,
@@ -134,9 +150,15 @@ def run_batch(engine: Engine, root: Path, out_root: Path, videos: list[Path], re
     check_writable(out_root)
     report = BatchReport()
     rows: list[dict] = []
-    with sigterm_as_interrupt():
+    with stop_on_signals() as stop:
+        def checked_hook(stage: str, completed: int = 0, total: int | None = None) -> None:
+            stop.check()
+            if hook is not None:
+                hook(stage, completed=completed, total=total)
+
         try:
             for i, video in enumerate(videos):
+                stop.check()
                 folder = out_folder_for(video, root, out_root)
                 if resume and is_complete(folder, engine):
                     report.skipped.append(str(video))
@@ -148,7 +170,7 @@ def run_batch(engine: Engine, root: Path, out_root: Path, videos: list[Path], re
                     on_video(i, video, "running")
                 t0 = time.perf_counter()
                 try:
-                    a, _ = predict(engine, video, out_root, hook, folder=folder)
+                    a, _ = predict(engine, video, out_root, checked_hook, folder=folder)
                 except EmoannotError as exc:
                     report.failed.append(Failure(str(video), exc.stage or "unknown", str(exc)))
                     rows.append(summary_row(video, "failed", folder, None, None))
