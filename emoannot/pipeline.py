@@ -130,7 +130,7 @@ class Engine:
         self.detector.close()
 
     # ------------------------------------------------------------------ stages
-    def _audio_path(self, info: VideoInfo, k: int, timer: _Timer) -> tuple[Transcript, ModalityFeatures, np.ndarray]:
+    def _audio_path(self, info: VideoInfo, k: int, timer: _Timer) -> tuple[Transcript, ModalityFeatures]:
         from emoannot.features.audio import audio_features, encoder_ticks, speech_mask
 
         with timer.stage("audio"):
@@ -144,7 +144,7 @@ class Engine:
             else:
                 ticks = np.zeros((k, self.audio_head.mean.shape[0]), np.float32)
             feats = audio_features(ticks, mask, self.audio_head)
-        return transcript, feats, audio
+        return transcript, feats  # the audio itself is dropped here: only per-tick arrays outlive the stage
 
     def extract(self, path: Path, hook: Hook | None = None) -> "Extracted":
         """Every stage up to the fusion input: probe, faces, speech, per-modality features."""
@@ -171,7 +171,7 @@ class Engine:
             with timer.stage("visual"):
                 visual = visual_features(track, self.cnn, self.device)
             hook("speech", completed=0, total=1)
-            transcript, audio_feats, _ = audio_future.result()
+            transcript, audio_feats = audio_future.result()
         hook("speech", completed=1, total=1)
         warnings.extend(transcript.warnings)
         if info.has_audio and not transcript.speech:
