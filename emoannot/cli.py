@@ -263,7 +263,7 @@ def train(
     out: Annotated[Path, typer.Option("--out", "-o", help="Weights folder to write (use it with --weights).")] = Path("trained-weights"),
     run_dir: Annotated[Path, typer.Option("--run-dir", help="Checkpoints and feature caches (a rerun resumes).")] = Path("runs"),
     base_weights: Annotated[str, typer.Option("--base-weights", help="Encoders to extract features with (affwild2).")] = "default",
-    epochs: Annotated[Optional[int], typer.Option("--epochs", help="Fusion epochs [paper: 100; offline: 20]")] = None,
+    epochs: Annotated[Optional[int], typer.Option("--epochs", help="Fusion epochs [paper: 100; offline: 15]")] = None,
     lr: Annotated[Optional[float], typer.Option("--lr", help="Learning rate [paper: 1e-5]")] = None,
     batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="[paper: 12]")] = None,
     visual_epochs: Annotated[int, typer.Option("--visual-epochs", help="Expression-CNN epochs (offline).")] = 20,
@@ -281,7 +281,7 @@ def train(
             from emoannot.train.offline import train_offline
 
             summary = train_offline(data, out, run_dir, seed=seed, visual_epochs=visual_epochs,
-                                    fusion_epochs=epochs or 20)
+                                    fusion_epochs=epochs or 15)
         else:
             from emoannot.config import Settings
             from emoannot.train.affwild2 import PAPER_RECIPE, train_affwild2

@@ -68,7 +68,7 @@ def _evaluate(model, w: Windows, present: np.ndarray) -> dict:
 
 
 def train_offline(data: Path, out: Path, run_dir: Path, seed: int = 0, visual_epochs: int = 20,
-                  fusion_epochs: int = 20, n_train: int = 4000, n_eval: int = 600, log=print) -> dict:
+                  fusion_epochs: int = 15, n_train: int = 4000, n_eval: int = 600, log=print) -> dict:
     torch.manual_seed(seed)
     cache = run_dir / "cache"
     # 1. expression CNN
