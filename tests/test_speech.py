@@ -83,3 +83,10 @@ def test_words_keep_their_place_when_speech_is_split(faster):
     for o in offsets:
         near = [w for w in t.words if o <= w.start <= o + 11.5]
         assert any("country" in w.text for w in near), (o, [w.text for w in near])
+
+
+def test_audio_longer_than_the_video_is_cut_to_the_video(faster):
+    jfk = load_audio(need(MEDIA / "jfk.flac"))
+    audio = np.concatenate([jfk] * 4)  # 44 s of audio
+    ticks = encoder_ticks(audio, faster, 50)  # a 5 s video
+    assert ticks.shape == (50, 384) and np.abs(ticks).sum(1).min() > 0

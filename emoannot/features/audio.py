@@ -19,6 +19,8 @@ def encoder_ticks(audio: np.ndarray, models, k: int, spans: tuple[Segment, ...] 
     chunk = CHUNK_S * AUDIO_RATE
     ticks_per_chunk = int(round(CHUNK_S * MODEL_FPS))
     for n, start in enumerate(range(0, max(len(audio), 1), chunk)):
+        if n * ticks_per_chunk >= k:  # the audio stream outlasts the video: the rest has no frame to go to
+            break
         t0, t1 = start / AUDIO_RATE, (start + chunk) / AUDIO_RATE
         if spans is not None and not any(s.end > t0 and s.start < t1 for s in spans):
             continue
