@@ -8,3 +8,26 @@ for _k, _v in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("HF_HUB_
     _os.environ.setdefault(_k, _v)
 
 __version__ = "0.1.0"
+
+__all__ = ["Annotation", "Engine", "Settings", "annotate", "load", "predict", "__version__"]
+
+
+def __getattr__(name: str):
+    """The public API, imported on first use so that `import emoannot` (and the CLI's --help) stay light."""
+    if name in ("load", "annotate", "predict"):
+        from emoannot import api
+
+        return getattr(api, name)
+    if name == "Engine":
+        from emoannot.pipeline import Engine
+
+        return Engine
+    if name == "Annotation":
+        from emoannot.records import Annotation
+
+        return Annotation
+    if name == "Settings":
+        from emoannot.config import Settings
+
+        return Settings
+    raise AttributeError(f"module 'emoannot' has no attribute {name!r}")

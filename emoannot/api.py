@@ -1,59 +1,98 @@
-"""Library entry points the CLI calls: predict one video into its output folder."""
+"""The library's public calls (re-exported as emoannot.load / emoannot.annotate / emoannot.predict).
+
+    import emoannot
+
+    with emoannot.load(device="cpu") as engine:          # models load once
+        a = emoannot.annotate("talk.mp4", engine)        # -> emoannot.Annotation
+    a.to_dataframe().head()                              # the per-frame table of <name>.csv
+"""
 from __future__ import annotations
 
+import time
+from dataclasses import fields, replace
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from emoannot.config import OutputFormat, Settings
-from emoannot.outputs import OutputPaths, atomic_folder, check_writable, output_folder
-from emoannot.pipeline import Annotation, Engine
+from emoannot.errors import OutputError
+from emoannot.outputs import OutputPaths, atomic_folder, output_folder
+from emoannot.records import Annotation, VideoInfo
+
+if TYPE_CHECKING:
+    from emoannot.pipeline import Engine
 
 Hook = Callable[..., None]
 
 
-def write_all(a: Annotation, folder: Path, settings: Settings, device: str, hook: Hook | None = None) -> OutputPaths:
-    """Write every requested output of `a` into `folder` (appearing atomically)."""
-    import time
+def load(settings: Settings | None = None, **overrides) -> "Engine":
+    """Load every model of `settings` (defaults: Settings()) once. Keyword arguments override fields of the
+    settings, e.g. load(device="cpu", weights="my-weights"). Use it as a context manager, or call close()."""
+    from emoannot.pipeline import Engine
 
-    from emoannot.outputs.csv import frame_table, write_affwild2
+    settings = settings or Settings()
+    unknown = set(overrides) - {f.name for f in fields(Settings)}
+    if unknown:
+        raise TypeError(f"unknown setting(s) {', '.join(sorted(unknown))}; see emoannot.config.Settings.")
+    return Engine(replace(settings, **overrides))
+
+
+def annotate(video: str | Path | VideoInfo, engine: "Engine | Settings | None" = None,
+             hook: Hook | None = None) -> Annotation:
+    """Annotate one video with `engine` (or with an Engine loaded for these Settings, then closed).
+    Returns the Annotation: per-frame valence/arousal, face track, transcript, warnings, seconds per stage."""
+    from emoannot.pipeline import Engine
+
+    video = video if isinstance(video, VideoInfo) else Path(video)
+    if isinstance(engine, Engine):
+        return engine.annotate(video, hook)
+    with load(engine) as own:
+        return own.annotate(video, hook)
+
+
+def write_outputs(a: Annotation, folder: Path, device: str, hook: Hook | None = None) -> OutputPaths:
+    """Write every output `a.settings` asks for into `folder` (which appears atomically)."""
+    from emoannot.outputs.csv import write_affwild2, write_csv
     from emoannot.outputs.manifest import manifest, write_manifest
 
+    settings = a.settings
     stem = a.info.path.stem
     seconds = dict(a.seconds)
     names: dict[str, str] = {"csv": f"{stem}.csv", "manifest": "manifest.json"}
-    with atomic_folder(folder) as tmp:
-        t0 = time.perf_counter()
-        table = frame_table(a, settings.extra_columns)
-        table.to_csv(tmp / names["csv"], index=False, na_rep="")
-        if OutputFormat.affwild2 in settings.formats:
-            names["affwild2"] = f"{stem}.affwild2.txt"
-            write_affwild2(a, tmp / names["affwild2"])
-        seconds["write"] = time.perf_counter() - t0
-        if settings.write_plot:
-            from emoannot.outputs.plot import plot_tables
-
+    try:
+        with atomic_folder(folder) as tmp:
             t0 = time.perf_counter()
-            names["plot"] = f"{stem}.png"
-            plot_tables([table], [stem], tmp / names["plot"], title=a.info.path.name)
-            seconds["plot"] = time.perf_counter() - t0
-        if settings.write_video:
-            from emoannot.outputs.overlay import write_overlay
+            table = write_csv(a, tmp / names["csv"], settings.extra_columns)
+            if OutputFormat.affwild2 in settings.formats:
+                names["affwild2"] = f"{stem}.affwild2.txt"
+                write_affwild2(a, tmp / names["affwild2"])
+            seconds["write"] = time.perf_counter() - t0
+            if settings.write_plot:
+                from emoannot.outputs.plot import plot_tables
 
-            t0 = time.perf_counter()
-            names["video"] = f"{stem}.annotated.mp4"
-            write_overlay(a, tmp / names["video"], hook)
-            seconds["video"] = time.perf_counter() - t0
-        a_timed = Annotation(**{**a.__dict__, "seconds": seconds})
-        write_manifest(manifest(a_timed, device, names), tmp / names["manifest"])
+                t0 = time.perf_counter()
+                names["plot"] = f"{stem}.png"
+                plot_tables([table], [stem], tmp / names["plot"], title=a.info.path.name)
+                seconds["plot"] = time.perf_counter() - t0
+            if settings.write_video:
+                from emoannot.outputs.overlay import write_overlay
+
+                t0 = time.perf_counter()
+                names["video"] = f"{stem}.annotated.mp4"
+                write_overlay(a, tmp / names["video"], hook)
+                seconds["video"] = time.perf_counter() - t0
+            write_manifest(manifest(replace(a, seconds=seconds), device, names), tmp / names["manifest"])
+    except OSError as exc:
+        raise OutputError(f"cannot write the outputs into {folder} ({exc.strerror or exc}); check the free space "
+                          "and permissions, or choose another folder with --out.", stage="output") from exc
     return OutputPaths(folder=folder, csv=folder / names["csv"], manifest=folder / names["manifest"],
                        plot=folder / names["plot"] if "plot" in names else None,
                        video=folder / names["video"] if "video" in names else None,
                        affwild2=folder / names["affwild2"] if "affwild2" in names else None)
 
 
-def predict(engine: Engine, video: Path, out_root: Path, hook: Hook | None = None,
+def predict(engine: "Engine", video: Path | VideoInfo, out_root: Path, hook: Hook | None = None,
             folder: Path | None = None) -> tuple[Annotation, OutputPaths]:
-    folder = folder or output_folder(video, out_root)
-    check_writable(folder.parent)
+    """Annotate `video` and write its outputs into `folder` (default: <out_root>/<name>.emoannot)."""
+    path = video.path if isinstance(video, VideoInfo) else Path(video)
     a = engine.annotate(video, hook)
-    return a, write_all(a, folder, engine.settings, engine.device, hook)
+    return a, write_outputs(a, folder or output_folder(path, out_root), engine.device, hook)

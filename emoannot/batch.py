@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import signal
 import time
 import traceback
@@ -16,13 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-
 from emoannot.api import predict
+from emoannot.atomic import atomic_path
 from emoannot.errors import EmoannotError, InputError
-from emoannot.outputs import SUFFIX, check_writable
+from emoannot.outputs import SUFFIX
 from emoannot.outputs.manifest import read_manifest
-from emoannot.pipeline import Annotation, Engine
-from emoannot.video import VIDEO_EXTENSIONS
+from emoannot.pipeline import Engine
+from emoannot.progress import BatchEvent, BatchStarted, VideoEvent
+from emoannot.records import Annotation, VideoInfo
+from emoannot.video import VIDEO_EXTENSIONS, probe
 
 SUMMARY_FILE = "summary.csv"
 FAILURES_FILE = "failures.csv"
@@ -102,12 +103,10 @@ def summary_row(path: Path, status: str, folder: Path, a: Annotation | None, sec
 
 
 def _write_csv(path: Path, columns, rows: list[dict]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", newline="") as f:
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(columns))
         w.writeheader()
         w.writerows(rows)
-    os.replace(tmp, path)
 
 
 class _StopRequest:
@@ -143,13 +142,27 @@ def stop_on_signals() -> Iterator[_StopRequest]:
             signal.signal(sig, h)
 
 
+def _plan(videos: list[Path]) -> list[tuple[Path, VideoInfo | EmoannotError]]:
+    """Probe every input once: its VideoInfo serves the progress total and the annotation itself."""
+    plan: list[tuple[Path, VideoInfo | EmoannotError]] = []
+    for v in videos:
+        try:
+            plan.append((v, probe(v)))
+        except EmoannotError as exc:
+            plan.append((v, exc))
+    return plan
+
+
 def run_batch(engine: Engine, root: Path, out_root: Path, videos: list[Path], resume: bool = False,
               fail_fast: bool = False, hook: Callable[..., None] | None = None,
-              on_video: Callable[[int, Path, str], None] | None = None) -> BatchReport:
-    """Annotate `videos` (under `root`) into `out_root`. `on_video(i, path, status)` reports each step."""
-    check_writable(out_root)
+              on_event: Callable[[BatchEvent], None] | None = None) -> BatchReport:
+    """Annotate `videos` (under `root`) into `out_root`; `on_event` hears a BatchStarted, then a VideoEvent
+    for each step of each video."""
+    emit = on_event or (lambda e: None)
     report = BatchReport()
     rows: list[dict] = []
+    plan = _plan(videos)
+    emit(BatchStarted(len(plan), sum(i.estimated_frames for _, i in plan if isinstance(i, VideoInfo))))
     with stop_on_signals() as stop:
         def checked_hook(stage: str, completed: int = 0, total: int | None = None) -> None:
             stop.check()
@@ -157,36 +170,37 @@ def run_batch(engine: Engine, root: Path, out_root: Path, videos: list[Path], re
                 hook(stage, completed=completed, total=total)
 
         try:
-            for i, video in enumerate(videos):
+            for i, (video, info) in enumerate(plan):
                 stop.check()
+                estimate = info.estimated_frames if isinstance(info, VideoInfo) else 0
                 folder = out_folder_for(video, root, out_root)
                 if resume and is_complete(folder, engine):
                     report.skipped.append(str(video))
                     rows.append(summary_row(video, "skipped", folder, None, None))
-                    if on_video:
-                        on_video(i, video, "skipped")
+                    emit(VideoEvent(i, video, "skipped", estimate))
                     continue
-                if on_video:
-                    on_video(i, video, "running")
+                emit(VideoEvent(i, video, "running", estimate))
                 t0 = time.perf_counter()
                 try:
-                    a, _ = predict(engine, video, out_root, checked_hook, folder=folder)
+                    if isinstance(info, EmoannotError):
+                        raise info
+                    a, _ = predict(engine, info, out_root, checked_hook, folder=folder)
                 except EmoannotError as exc:
                     report.failed.append(Failure(str(video), exc.stage or "unknown", str(exc)))
                     rows.append(summary_row(video, "failed", folder, None, None))
+                    emit(VideoEvent(i, video, "failed", estimate, str(exc)))
                 except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch; it is logged
                     stage = traceback.extract_tb(exc.__traceback__)[-1].name
                     report.failed.append(Failure(str(video), stage, f"{type(exc).__name__}: {exc}"))
                     rows.append(summary_row(video, "failed", folder, None, None))
+                    emit(VideoEvent(i, video, "failed", estimate, f"{type(exc).__name__}: {exc}"))
                 else:
                     report.done.append(str(video))
                     rows.append(summary_row(video, "done", folder, a, time.perf_counter() - t0))
                     for w in a.warnings:
-                        if on_video:
-                            on_video(i, video, f"warning: {w}")
+                        emit(VideoEvent(i, video, "warning", 0, w))
+                    emit(VideoEvent(i, video, "done", a.n_frames))
                 _write_csv(out_root / SUMMARY_FILE, SUMMARY_COLUMNS, rows)
-                if report.failed and on_video and report.failed[-1].path == str(video):
-                    on_video(i, video, "failed")
                 if fail_fast and report.failed:
                     break
         except KeyboardInterrupt:
@@ -196,5 +210,3 @@ def run_batch(engine: Engine, root: Path, out_root: Path, videos: list[Path], re
             _write_csv(out_root / FAILURES_FILE, ("path", "stage", "message"),
                        [f.__dict__ for f in report.failed])
     return report
-
-

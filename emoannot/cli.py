@@ -2,7 +2,10 @@
 Heavy imports happen inside the commands so that `--help` stays fast."""
 from __future__ import annotations
 
+import functools
+import inspect
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import List, Optional
 
@@ -17,15 +20,40 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 
 DeviceOpt = Annotated[Device, typer.Option("--device", help="auto takes CUDA when torch sees it.")]
 WeightsOpt = Annotated[str, typer.Option("--weights", help="'default' (shipped) or a folder written by `emoannot train`.")]
-OutOpt = Annotated[Optional[Path], typer.Option("--out", "-o", help="Folder for the <name>.emoannot/ outputs [default: .]")]
-AsrModelOpt = Annotated[AsrModel, typer.Option("--asr-model", help="tiny.en (English) or base (multilingual).")]
-AsrEngineOpt = Annotated[AsrEngine, typer.Option("--asr-engine")]
-LanguageOpt = Annotated[Optional[str], typer.Option("--language", help="Spoken language code for --asr-model base (e.g. de); default: detect.")]
-FormatOpt = Annotated[List[OutputFormat], typer.Option("--format", help="csv is always written; affwild2 adds the Aff-Wild2 txt.")]
-VideoOpt = Annotated[bool, typer.Option("--video", help="Also write <name>.annotated.mp4 (overlay, original audio).")]
-NoPlotOpt = Annotated[bool, typer.Option("--no-plot", help="Skip the PNG plot.")]
-ExtraOpt = Annotated[bool, typer.Option("--extra-columns", help="Add per-modality estimates (valence_visual, ...) to the CSV.")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+
+#: the options shared by `predict` and `batch`, declared once (with_shared_options adds them to both)
+SHARED_OPTIONS = (
+    ("device", DeviceOpt, Device.auto),
+    ("weights", WeightsOpt, "default"),
+    ("video", Annotated[bool, typer.Option("--video", help="Also write <name>.annotated.mp4 (overlay, original audio).")], False),
+    ("no_plot", Annotated[bool, typer.Option("--no-plot", help="Skip the PNG plot.")], False),
+    ("format", Annotated[List[OutputFormat], typer.Option("--format", help="csv is always written; affwild2 adds the Aff-Wild2 txt.")], [OutputFormat.csv]),
+    ("language", Annotated[Optional[str], typer.Option("--language", help="Spoken language code for --asr-model base (e.g. de); default: detect.")], None),
+    ("asr_model", Annotated[AsrModel, typer.Option("--asr-model", help="tiny.en (English) or base (multilingual).")], AsrModel.tiny_en),
+    ("asr_engine", Annotated[AsrEngine, typer.Option("--asr-engine")], AsrEngine.faster_whisper),
+    ("extra_columns", Annotated[bool, typer.Option("--extra-columns", help="Add per-modality estimates (valence_visual, ...) to the CSV.")], False),
+    ("quiet", Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")], False),
+)
+
+
+def with_shared_options(command):
+    """Give a command the SHARED_OPTIONS; it receives them as `settings` (a Settings) and `quiet`."""
+    sig = inspect.signature(command, eval_str=True)
+    own = [p for n, p in sig.parameters.items() if n not in ("settings", "quiet")]
+    shared = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=a, default=d)
+              for n, a, d in SHARED_OPTIONS]
+
+    @functools.wraps(command)
+    def wrapper(**kwargs):
+        values = {n: kwargs.pop(n) for n, _, _ in SHARED_OPTIONS}
+        quiet = values.pop("quiet")
+        return command(settings=_settings(**values), quiet=quiet, **kwargs)
+
+    params = own + shared
+    wrapper.__signature__ = sig.replace(parameters=params)
+    wrapper.__annotations__ = {p.name: p.annotation for p in params}
+    del wrapper.__wrapped__  # typer must read the new signature, not the command's
+    return wrapper
 
 
 def _err(message: str) -> None:
@@ -42,13 +70,13 @@ def _warn(message: str) -> None:
     Console(stderr=True).print(f"[yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
-def _settings(device, weights, asr_model, asr_engine, language, formats, video, no_plot, extra):
+def _settings(device, weights, asr_model, asr_engine, language, format, video, no_plot, extra_columns):
     from emoannot.config import Settings, SpeechConfig
 
     return Settings(device=device, weights=weights,
                     speech=SpeechConfig(asr_model=asr_model, asr_engine=asr_engine, language=language),
                     write_plot=not no_plot, write_video=video,
-                    formats=tuple(dict.fromkeys([OutputFormat.csv, *formats])), extra_columns=extra)
+                    formats=tuple(dict.fromkeys([OutputFormat.csv, *format])), extra_columns=extra_columns)
 
 
 def _fail(exc: EmoannotError) -> "typer.Exit":
@@ -57,19 +85,13 @@ def _fail(exc: EmoannotError) -> "typer.Exit":
 
 
 @app.command()
+@with_shared_options
 def predict(
     videos: Annotated[List[Path], typer.Argument(help="One or more video files.")],
-    out: OutOpt = None,
-    device: DeviceOpt = Device.auto,
-    weights: WeightsOpt = "default",
-    video: VideoOpt = False,
-    no_plot: NoPlotOpt = False,
-    format: FormatOpt = [OutputFormat.csv],  # noqa: B006 - typer reads the default
-    language: LanguageOpt = None,
-    asr_model: AsrModelOpt = AsrModel.tiny_en,
-    asr_engine: AsrEngineOpt = AsrEngine.faster_whisper,
-    extra_columns: ExtraOpt = False,
-    quiet: QuietOpt = False,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Folder for the <name>.emoannot/ outputs [default: .]")] = None,
+    *,
+    settings,
+    quiet: bool,
 ) -> None:
     """Annotate videos: writes <name>.emoannot/ with <name>.csv, <name>.png and manifest.json."""
     from emoannot.api import predict as run_predict
@@ -78,16 +100,14 @@ def predict(
     from emoannot.progress import progress_hook
     from emoannot.video import probe
 
-    settings = _settings(device, weights, asr_model, asr_engine, language, format, video, no_plot, extra_columns)
     out_root = out or Path.cwd()
     codes: list[int] = []
-    good: list[Path] = []
+    good = []
     for v in videos:  # cheap checks first: a bad file is reported before any model loads
         try:
-            probe(v)
-            good.append(v)
+            good.append(probe(v))
         except EmoannotError as exc:
-            _err(f"{v}: {exc}")
+            _err(str(exc))
             codes.append(exc.exit_code)
     try:
         if not good:
@@ -96,19 +116,19 @@ def predict(
         engine = Engine(settings)
     except EmoannotError as exc:
         raise _fail(exc) from None
-    with progress_hook(False if quiet else None) as hook:
-        for v in good:
+    with engine, progress_hook(False if quiet else None) as hook:
+        for info in good:
             if hook is not None:
-                hook.reset(f"{v.name}: ")
+                hook.reset(f"{info.path.name}: ")
             try:
-                a, paths = run_predict(engine, v, out_root, hook)
+                a, paths = run_predict(engine, info, out_root, hook)
             except EmoannotError as exc:
-                _err(f"{v}: {exc}")
+                _err(str(exc))
                 codes.append(exc.exit_code)
                 continue
             for w in a.warnings:
-                _warn(f"{v.name}: {w}")
-            typer.echo(f"{v} -> {paths.folder} ({a.n_frames} frames, mean valence {a.valence.mean():+.2f}, "
+                _warn(f"{info.path.name}: {w}")
+            typer.echo(f"{info.path} -> {paths.folder} ({a.n_frames} frames, mean valence {a.valence.mean():+.2f}, "
                        f"mean arousal {a.arousal.mean():+.2f})")
     if codes:
         raise typer.Exit(codes[0] if len(codes) == len(videos) else 1)
@@ -143,7 +163,7 @@ def models(weights: WeightsOpt = "default") -> None:
     from rich.table import Table
 
     from emoannot.model.weights import read_registry, resolve_set, weights_info
-    from emoannot.speech import ASR_SHA256
+    from emoannot.speech.weights import ASR_SHA256
 
     try:
         folder = resolve_set(weights)
@@ -170,6 +190,7 @@ def models(weights: WeightsOpt = "default") -> None:
 
 
 @app.command()
+@with_shared_options
 def batch(
     folder: Annotated[Path, typer.Argument(help="Folder of videos.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (mirrors the input tree).")] = Path("emoannot-results"),
@@ -177,16 +198,9 @@ def batch(
     pattern: Annotated[Optional[str], typer.Option("--pattern", help="Glob such as '*.mp4' [default: common video extensions]")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Skip videos whose outputs are complete and match the weights and settings.")] = False,
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first failure.")] = False,
-    device: DeviceOpt = Device.auto,
-    weights: WeightsOpt = "default",
-    video: VideoOpt = False,
-    no_plot: NoPlotOpt = False,
-    format: FormatOpt = [OutputFormat.csv],  # noqa: B006
-    language: LanguageOpt = None,
-    asr_model: AsrModelOpt = AsrModel.tiny_en,
-    asr_engine: AsrEngineOpt = AsrEngine.faster_whisper,
-    extra_columns: ExtraOpt = False,
-    quiet: QuietOpt = False,
+    *,
+    settings,
+    quiet: bool,
 ) -> None:
     """Annotate a folder of videos: resumable, survives bad files, writes summary.csv and failures.csv."""
     from rich.console import Console
@@ -196,9 +210,8 @@ def batch(
     from emoannot.batch import FAILURES_FILE, SUMMARY_FILE, find_videos, run_batch
     from emoannot.outputs import check_writable
     from emoannot.pipeline import Engine
-    from emoannot.progress import progress_hook
+    from emoannot.progress import BatchBars, progress_hook
 
-    settings = _settings(device, weights, asr_model, asr_engine, language, format, video, no_plot, extra_columns)
     try:
         videos = find_videos(folder, recursive, pattern)
         if not videos:
@@ -210,29 +223,9 @@ def batch(
     except EmoannotError as exc:
         raise _fail(exc) from None
     console = Console(stderr=True)
-    with progress_hook(False if quiet else None) as hook:
-        overall = frames_task = None
-        if hook is not None:
-            from emoannot.video import estimated_frames
-
-            estimate = {v: estimated_frames(v) for v in videos}
-            overall = hook.progress.add_task("videos", total=len(videos))
-            frames_task = hook.progress.add_task("frames (all videos)", total=sum(estimate.values()) or None)
-
-        def on_video(i: int, path: Path, status: str) -> None:
-            if hook is not None:
-                hook.reset(f"{path.name}: ")
-                hook.progress.update(overall, completed=i + (status != "running"))
-                if status != "running" and not status.startswith("warning"):
-                    hook.progress.advance(frames_task, estimate[path])
-            if status.startswith("warning"):
-                _warn(f"{path.name}: {status[9:]}")
-            elif quiet or hook is None:
-                typer.echo(f"[{i + 1}/{len(videos)}] {status}: {path}", err=True)
-
-        report = run_batch(engine, folder, out, videos, resume, fail_fast, hook, on_video)
-        if hook is not None:
-            hook.progress.update(overall, completed=len(report.done) + len(report.skipped) + len(report.failed))
+    with engine, progress_hook(False if quiet else None) as hook:
+        bars = BatchBars(hook, say=lambda line: typer.echo(line, err=True), warn=_warn)
+        report = run_batch(engine, folder, out, videos, resume, fail_fast, hook, bars)
     table = Table(title=f"emoannot batch: {folder}")
     for col in ("status", "videos"):
         table.add_column(col)
@@ -251,9 +244,14 @@ def batch(
         raise typer.Exit(1)
 
 
-class TrainFormat(str, __import__("enum").Enum):
+class TrainFormat(str, Enum):
     affwild2 = "affwild2"
     offline = "offline"
+
+
+#: options that only one training format reads; the other refuses them instead of dropping them silently
+TRAIN_ONLY_OPTIONS = {TrainFormat.affwild2: ("--base-weights", "--lr", "--batch-size", "--device"),
+                      TrainFormat.offline: ("--visual-epochs",)}
 
 
 @app.command()
@@ -262,35 +260,44 @@ def train(
     format: Annotated[TrainFormat, typer.Option("--format", help="affwild2, or offline (the recipe of the shipped weights).")] = TrainFormat.affwild2,
     out: Annotated[Path, typer.Option("--out", "-o", help="Weights folder to write (use it with --weights).")] = Path("trained-weights"),
     run_dir: Annotated[Path, typer.Option("--run-dir", help="Checkpoints and feature caches (a rerun resumes).")] = Path("runs"),
-    base_weights: Annotated[str, typer.Option("--base-weights", help="Encoders to extract features with (affwild2).")] = "default",
+    base_weights: Annotated[Optional[str], typer.Option("--base-weights", help="Encoders to extract features with (affwild2) [default: default]")] = None,
     epochs: Annotated[Optional[int], typer.Option("--epochs", help="Fusion epochs [paper: 100; offline: 15]")] = None,
-    lr: Annotated[Optional[float], typer.Option("--lr", help="Learning rate [paper: 1e-5]")] = None,
-    batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="[paper: 12]")] = None,
-    visual_epochs: Annotated[int, typer.Option("--visual-epochs", help="Expression-CNN epochs (offline).")] = 20,
+    lr: Annotated[Optional[float], typer.Option("--lr", help="Learning rate (affwild2) [paper: 1e-5]")] = None,
+    batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="(affwild2) [paper: 12]")] = None,
+    visual_epochs: Annotated[Optional[int], typer.Option("--visual-epochs", help="Expression-CNN epochs (offline) [default: 20]")] = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
-    device: DeviceOpt = Device.auto,
+    device: Annotated[Optional[Device], typer.Option("--device", help="(affwild2) auto takes CUDA when torch sees it.")] = None,
 ) -> None:
     """Train RJCMA on Aff-Wild2-format data (paper recipe), or rebuild the shipped weights (--format offline)."""
     import json
     from dataclasses import replace
 
-    from emoannot.speech import resolve_device
-
+    given = {"--base-weights": base_weights, "--lr": lr, "--batch-size": batch_size, "--device": device,
+             "--visual-epochs": visual_epochs}
+    ignored = TRAIN_ONLY_OPTIONS[TrainFormat.affwild2 if format == TrainFormat.offline else TrainFormat.offline]
+    refused = [name for name in ignored if given[name] is not None]
+    if refused:
+        _err(f"{', '.join(refused)} {'does' if len(refused) == 1 else 'do'} not apply to --format {format.value}; "
+             "leave {} out.".format("it" if len(refused) == 1 else "them"))
+        raise typer.Exit(2)
     try:
         if format == TrainFormat.offline:
             from emoannot.train.offline import train_offline
 
-            summary = train_offline(data, out, run_dir, seed=seed, visual_epochs=visual_epochs,
+            summary = train_offline(data, out, run_dir, seed=seed, visual_epochs=visual_epochs or 20,
                                     fusion_epochs=epochs or 15)
         else:
             from emoannot.config import Settings
+            from emoannot.device import resolve_device
             from emoannot.train.affwild2 import PAPER_RECIPE, train_affwild2
 
+            device = device or Device.auto
+            base_weights = base_weights or "default"
             cfg = replace(PAPER_RECIPE, seed=seed, **{k: v for k, v in
                           (("epochs", epochs), ("lr", lr), ("batch_size", batch_size)) if v is not None})
             summary = train_affwild2(data, out, run_dir, base_weights, cfg,
                                      settings=Settings(weights=base_weights, device=device),
-                                     device=resolve_device(device.value))
+                                     device=resolve_device(device))
     except EmoannotError as exc:
         raise _fail(exc) from None
     typer.echo(json.dumps(summary, indent=2, default=str)[:4000])
@@ -309,7 +316,7 @@ def evaluate(
     from rich.console import Console
     from rich.table import Table
 
-    from emoannot.train.evaluate import evaluate as run_eval
+    from emoannot.evaluate import evaluate as run_eval
 
     try:
         pooled, per, missing = run_eval(pred, gt)
@@ -330,10 +337,6 @@ def evaluate(
     if json_out:
         json_out.write_text(json.dumps({"pooled": pooled.__dict__, "videos": {k: v.__dict__ for k, v in per.items()},
                                         "missing": missing}, indent=2))
-
-
-def main() -> None:  # pragma: no cover - console entry
-    app()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,13 +1,9 @@
-"""Settings and their defaults, defined once. Every stage takes the part it needs."""
+"""Settings and their defaults, defined once. Every stage takes the part it needs. (The time grid's
+constants live in emoannot.timeline.)"""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from enum import Enum
-
-MODEL_FPS = 10.0  #: rate at which every modality is resampled for fusion (Hz)
-WINDOW = 100  #: RJCMA window length in model frames (10 s at MODEL_FPS)
-INFER_HOP = 50  #: hop between inference windows; overlapping predictions are averaged
-TRAIN_HOP = 67  #: hop between training windows (the paper's 200/300 ratio)
 
 
 class Device(str, Enum):

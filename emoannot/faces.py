@@ -10,30 +10,12 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from emoannot.config import MODEL_FPS, FaceConfig
+from emoannot.config import FaceConfig
 from emoannot.model.expression import CROP_SIZE
-from emoannot.video import Frame
+from emoannot.records import FaceTrack, Frame
+from emoannot.timeline import tick_of_time, video_ticks
 
 Hook = Callable[..., None]
-
-
-@dataclass(frozen=True)
-class FaceTrack:
-    """Per decoded frame (N) and per model tick (K = n_ticks)."""
-    times: np.ndarray  #: [N] float64 seconds, each decoded frame's presentation time
-    present: np.ndarray  #: [N] bool, the main face was found in this frame
-    score: np.ndarray  #: [N] float32 detector confidence (nan without face)
-    box: np.ndarray  #: [N, 4] float32 x, y, w, h in original pixels (nan without face)
-    crops: np.ndarray  #: [K, 48, 48] uint8 aligned grey crops at MODEL_FPS (zeros where mask is 0)
-    crop_mask: np.ndarray  #: [K] bool
-
-    @property
-    def n_frames(self) -> int:
-        return int(self.times.shape[0])
-
-    @property
-    def coverage(self) -> float:
-        return float(self.present.mean()) if self.n_frames else 0.0
 
 
 @dataclass(frozen=True)
@@ -127,10 +109,6 @@ def align_crop(rgb: np.ndarray, det: Detection, box: np.ndarray, margin: float, 
     return cv2.warpAffine(grey, m, (size, size), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
 
 
-def n_ticks(duration_s: float) -> int:
-    return max(1, int(math.ceil(duration_s * MODEL_FPS - 1e-9)))
-
-
 class _Tracker:
     def __init__(self, cfg: FaceConfig) -> None:
         self.cfg = cfg
@@ -154,11 +132,10 @@ class _Tracker:
 
 def track_faces(frames: Iterable[Frame], duration_s: float, cfg: FaceConfig, detector: FaceDetector,
                 hook: Hook | None = None, total: int | None = None) -> FaceTrack:
-    """Run detection on every frame; keep one aligned crop per model tick (the first frame reaching it)."""
-    k_max = n_ticks(duration_s)
-    crops = np.zeros((k_max, CROP_SIZE, CROP_SIZE), dtype=np.uint8)
-    crop_mask = np.zeros(k_max, dtype=bool)
-    tick_seen = np.zeros(k_max, dtype=bool)
+    """Run detection on every frame; keep one aligned crop per tick, from the first frame in the tick's
+    interval. K = timeline.video_ticks: the stated duration, or the decoded frames' span without one."""
+    crops: dict[int, np.ndarray] = {}
+    seen: set[int] = set()
     times: list[float] = []
     present: list[bool] = []
     scores: list[float] = []
@@ -171,19 +148,27 @@ def track_faces(frames: Iterable[Frame], duration_s: float, cfg: FaceConfig, det
         present.append(hit is not None)
         scores.append(hit[0].score if hit else np.nan)
         boxes.append(hit[1] * frame.scale if hit else nan_box)
-        k = min(k_max - 1, max(0, int(round(frame.time_s * MODEL_FPS))))
-        if not tick_seen[k]:
-            tick_seen[k] = True
+        k = tick_of_time(frame.time_s)
+        if k not in seen:
+            seen.add(k)
             if hit is not None:
                 crops[k] = align_crop(frame.rgb, hit[0], hit[1], cfg.crop_margin)
-                crop_mask[k] = True
         if hook is not None and frame.index % 25 == 0:
             hook("faces", completed=frame.index + 1, total=total)
-    _fill_gaps(crops, crop_mask, tick_seen)
+    times_arr = np.asarray(times, dtype=np.float64)
+    k_total = video_ticks(duration_s, times_arr)
+    crop_arr = np.zeros((k_total, CROP_SIZE, CROP_SIZE), dtype=np.uint8)
+    crop_mask = np.zeros(k_total, dtype=bool)
+    tick_seen = np.zeros(k_total, dtype=bool)
+    for k in seen:
+        if k < k_total:
+            tick_seen[k] = True
+            if k in crops:
+                crop_arr[k], crop_mask[k] = crops[k], True
+    _fill_gaps(crop_arr, crop_mask, tick_seen)
     return FaceTrack(
-        times=np.asarray(times, dtype=np.float64), present=np.asarray(present, dtype=bool),
-        score=np.asarray(scores, dtype=np.float32),
-        box=np.asarray(boxes, dtype=np.float32).reshape(-1, 4), crops=crops, crop_mask=crop_mask)
+        times=times_arr, present=np.asarray(present, dtype=bool), score=np.asarray(scores, dtype=np.float32),
+        box=np.asarray(boxes, dtype=np.float32).reshape(-1, 4), crops=crop_arr, crop_mask=crop_mask)
 
 
 def _fill_gaps(crops: np.ndarray, mask: np.ndarray, seen: np.ndarray) -> None:

@@ -4,18 +4,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from emoannot.config import INFER_HOP
-from emoannot.features import ModalityFeatures, fusion_input
+from emoannot.features import fusion_input
 from emoannot.model.rjcma import RJCMA
-
-
-def window_starts(k: int, window: int, hop: int) -> list[int]:
-    if k <= window:
-        return [0]
-    starts = list(range(0, k - window + 1, hop))
-    if starts[-1] != k - window:
-        starts.append(k - window)
-    return starts
+from emoannot.records import ModalityFeatures
+from emoannot.timeline import INFER_HOP, window_starts
 
 
 @torch.no_grad()

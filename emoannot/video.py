@@ -4,7 +4,6 @@ binary shipped by imageio-ffmpeg."""
 from __future__ import annotations
 
 import subprocess
-from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Iterator
@@ -12,41 +11,12 @@ from typing import Iterator
 import numpy as np
 
 from emoannot.errors import InputError
+from emoannot.records import Frame, VideoInfo
 
 AUDIO_RATE = 16_000  #: Hz; what VAD, whisper and the audio features expect
 #: what `batch` and `train` pick up from a folder by default
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".flv", ".m4v", ".mpg", ".mpeg", ".wmv", ".3gp", ".ts",
                     ".mts")
-
-
-@dataclass(frozen=True)
-class VideoInfo:
-    path: Path
-    width: int  #: displayed width in pixels (after rotation)
-    height: int
-    fps: float  #: average frame rate reported by the container
-    n_frames_reported: int  #: frame count from the container (0 when unknown); the CSV counts decoded frames
-    duration_s: float
-    rotation: int  #: degrees clockwise applied for display (0, 90, 180, 270)
-    video_codec: str
-    has_audio: bool
-    audio_codec: str
-    audio_rate: int
-    audio_channels: int
-    size_bytes: int
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["path"] = str(self.path)
-        return d
-
-
-@dataclass(frozen=True)
-class Frame:
-    index: int  #: 0-based index of the decoded frame
-    time_s: float  #: presentation time from the stream
-    rgb: np.ndarray  #: [H, W, 3] uint8 at analysis size
-    scale: float  #: original pixels per analysis pixel
 
 
 def _open(path: Path):
@@ -102,17 +72,6 @@ def probe(path: Path) -> VideoInfo:
         duration_s=duration, rotation=rotation, video_codec=vcodec, has_audio=aud is not None,
         audio_codec=aud.codec_context.name if aud else "", audio_rate=int(aud.rate or 0) if aud else 0,
         audio_channels=int(aud.channels or 0) if aud else 0, size_bytes=path.stat().st_size)
-
-
-def estimated_frames(path: Path) -> int:
-    """Frame count from the container (for progress bars); 0 when the file cannot be probed."""
-    from emoannot.errors import EmoannotError
-
-    try:
-        info = probe(path)
-    except EmoannotError:
-        return 0
-    return info.n_frames_reported or int(round(info.duration_s * info.fps))
 
 
 def _rotate(rgb: np.ndarray, rotation: int) -> np.ndarray:

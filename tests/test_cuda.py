@@ -5,7 +5,7 @@ import torch
 
 from emoannot.config import Settings
 from emoannot.errors import DeviceError
-from emoannot.speech import resolve_device
+from emoannot.device import resolve_device
 
 from conftest import EXAMPLE
 

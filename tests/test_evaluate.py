@@ -3,7 +3,7 @@ import pytest
 from typer.testing import CliRunner
 
 from emoannot.cli import app
-from emoannot.train.evaluate import ccc, evaluate
+from emoannot.evaluate import ccc, evaluate
 
 runner = CliRunner()
 

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 
 from emoannot.config import AsrEngine, AsrModel, SpeechConfig
-from emoannot.features.audio import encoder_ticks
-from emoannot.faces import n_ticks
+from emoannot.features.audio import AudioEncoder, encoder_ticks
 from emoannot.speech import SpeechModels, transcribe
+from emoannot.timeline import n_ticks
 from emoannot.video import AUDIO_RATE, load_audio
 
 from conftest import EXAMPLE, MEDIA, SHARED, ffmpeg, need
@@ -40,8 +40,19 @@ def test_openai_whisper_engine_runs_the_converted_weights(faster):
     # the first word's start is the loosest estimate of both engines; the rest must agree
     assert np.allclose([w.start for w in a.words[1:]], [w.start for w in b.words[1:]], atol=0.1)
     assert np.allclose([w.end for w in a.words], [w.end for w in b.words], atol=0.1)
+    # the converted encoder computes the same states as CTranslate2's
+    import torch
+    import whisper
+
     k = n_ticks(len(audio) / AUDIO_RATE)
-    s1, s2 = encoder_ticks(audio, faster, k), encoder_ticks(audio, openai, k)
+    s1 = encoder_ticks(audio, AudioEncoder(AsrModel.tiny_en, 384, "cpu"), k)
+    model = openai.recogniser.model
+    mel = whisper.pad_or_trim(whisper.log_mel_spectrogram(torch.from_numpy(audio), model.dims.n_mels), 3000)
+    with torch.no_grad():
+        states = model.encoder(mel[None]).numpy()[0][: int(np.ceil(len(audio) / AUDIO_RATE * 50))]
+    from emoannot.features.audio import pool_to_ticks
+
+    s2 = pool_to_ticks(states, k)
     assert s1.shape == s2.shape == (k, 384) and np.abs(s1).sum(1).min() > 0
     assert np.corrcoef(s1.ravel(), s2.ravel())[0, 1] > 0.98  # int8 CTranslate2 vs float32 torch
 
@@ -62,7 +73,8 @@ def test_non_english_speech_with_the_english_model_warns(faster, tmp_path):
 
 
 def test_long_speech_is_recognised_in_bounded_pieces():
-    from emoannot.speech import ASR_MAX_SPAN_S, ASR_WINDOW_S, Segment, asr_groups, asr_spans
+    from emoannot.records import Segment
+    from emoannot.speech import ASR_MAX_SPAN_S, ASR_WINDOW_S, asr_groups, asr_spans
 
     speech = tuple(Segment(t, t + 4.0) for t in np.arange(0, 1800, 5.0))  # 30 min of talk, 1 s pauses
     spans = asr_spans(speech, 1800.0)
@@ -88,5 +100,5 @@ def test_words_keep_their_place_when_speech_is_split(faster):
 def test_audio_longer_than_the_video_is_cut_to_the_video(faster):
     jfk = load_audio(need(MEDIA / "jfk.flac"))
     audio = np.concatenate([jfk] * 4)  # 44 s of audio
-    ticks = encoder_ticks(audio, faster, 50)  # a 5 s video
+    ticks = encoder_ticks(audio, AudioEncoder(AsrModel.tiny_en, 384, "cpu"), 50)  # a 5 s video
     assert ticks.shape == (50, 384) and np.abs(ticks).sum(1).min() > 0

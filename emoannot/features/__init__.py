@@ -1,29 +1,26 @@
-"""Stage records -> per-tick feature arrays at MODEL_FPS, with masks."""
+"""Stage records -> per-tick feature arrays on the time grid of emoannot.timeline, with masks:
+visual.py (expression-CNN embeddings of the face crops), audio.py (whisper encoder states inside speech),
+text.py (MiniLM vectors of the words being spoken). Each returns a records.ModalityFeatures."""
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
+from emoannot.records import ModalityFeatures
 
-@dataclass(frozen=True)
-class ModalityFeatures:
-    """One modality at the model rate. K = number of model ticks."""
-    name: str  #: "visual", "audio" or "text"
-    values: np.ndarray  #: [K, D] float32, zeros where mask is False
-    mask: np.ndarray  #: [K] bool, the modality is present at this tick
-    va: np.ndarray  #: [K, 2] float32 unimodal (valence, arousal) estimate, nan where mask is False
-
-    def __post_init__(self) -> None:
-        k = self.mask.shape[0]
-        if self.values.shape[0] != k or self.va.shape != (k, 2):
-            raise ValueError(f"{self.name}: inconsistent shapes {self.values.shape}, {self.mask.shape}, {self.va.shape}")
+__all__ = ["ModalityFeatures", "fit_ticks", "fusion_input", "moving_mean"]
 
 
 def fusion_input(f: ModalityFeatures) -> np.ndarray:
     """[K, D + 3]: the features, the unimodal estimate (0 where absent) and the mask bit."""
     va = np.where(f.mask[:, None], np.nan_to_num(f.va), 0.0)
     return np.concatenate([f.values, va, f.mask[:, None]], axis=1).astype(np.float32)
+
+
+def fit_ticks(x: np.ndarray, k: int) -> np.ndarray:
+    """Cut or zero-pad the first axis of a per-tick array to k ticks."""
+    if len(x) >= k:
+        return x[:k]
+    return np.concatenate([x, np.zeros((k - len(x), *x.shape[1:]), x.dtype)])
 
 
 def moving_mean(x: np.ndarray, mask: np.ndarray, width: int) -> np.ndarray:

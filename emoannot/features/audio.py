@@ -1,21 +1,78 @@
-"""Audio features: whisper encoder hidden states (50 Hz) pooled to MODEL_FPS, masked to speech."""
+"""Audio features: whisper encoder hidden states (50 Hz) averaged per tick, inside speech only.
+
+The encoder is always the one the audio head was trained on (its model card names it), whatever model
+recognises the words: `--asr-model base` changes the words, not the audio features.
+"""
 from __future__ import annotations
 
 import numpy as np
 
-from emoannot.config import MODEL_FPS
+from emoannot.config import AsrModel
+from emoannot.device import compute_type
+from emoannot.errors import WeightsError
 from emoannot.features import ModalityFeatures, moving_mean
-from emoannot.speech import ENCODER_HZ, Segment
+from emoannot.records import Segment
+from emoannot.speech.weights import ENCODER_DIM, asr_model_dir
+from emoannot.timeline import MODEL_FPS, segments_to_mask, tick_times
 from emoannot.video import AUDIO_RATE
 
 CHUNK_S = 30  #: whisper's fixed input length
+ENCODER_HZ = 50.0  #: whisper encoder frames per second
+N_MEL_FRAMES = 3000  #: whisper's fixed 30 s input, in 10 ms mel frames
 HEAD_WINDOW = 10  #: ticks (1 s) averaged before the audio head
 
 
-def encoder_ticks(audio: np.ndarray, models, k: int, spans: tuple[Segment, ...] | None = None) -> np.ndarray:
-    """[T] float32 16 kHz -> [k, d] encoder states averaged per model tick, 30 s at a time (whisper's input
+class AudioEncoder:
+    """The whisper encoder named by the audio head's card (faster-whisper / CTranslate2), loaded on first use.
+
+    `dim` is checked against the head once, here: a head trained on other states is a WeightsError.
+    `share` may return an already loaded faster-whisper model of the same weights, to avoid a second copy.
+    """
+
+    def __init__(self, model: AsrModel, head_dim: int, device: str, share=None) -> None:
+        self.asr_model = AsrModel(model)
+        self.dim = ENCODER_DIM[self.asr_model]
+        if self.dim != head_dim:
+            raise WeightsError(f"the audio head expects {head_dim}-d states but its card names whisper "
+                               f"{self.asr_model.value} ({self.dim}-d); the weights set is inconsistent, "
+                               "retrain it with `emoannot train`.")
+        self.device = device
+        self._share = share
+        self._model = None
+
+    @property
+    def name(self) -> str:
+        return f"whisper-{self.asr_model.value} encoder (audio features)"
+
+    def _whisper(self):
+        if self._model is None:
+            shared = self._share() if self._share is not None else None
+            if shared is not None:
+                self._model = shared
+            else:
+                from faster_whisper import WhisperModel
+
+                self._model = WhisperModel(str(asr_model_dir(self.asr_model)), device=self.device,
+                                           compute_type=compute_type(self.device))
+        return self._model
+
+    def encode(self, piece: np.ndarray) -> np.ndarray:
+        """At most 30 s of 16 kHz audio -> encoder states [ceil(seconds * 50), dim] (padding cut off)."""
+        model = self._whisper()
+        valid = int(np.ceil(len(piece) / AUDIO_RATE * ENCODER_HZ))
+        mel = model.feature_extractor(piece)
+        mel = np.pad(mel, ((0, 0), (0, max(0, N_MEL_FRAMES - mel.shape[1]))))[:, :N_MEL_FRAMES]
+        states = np.asarray(model.encode(mel))[0]
+        if states.shape[1] != self.dim:
+            raise WeightsError(f"whisper {self.asr_model.value} gave {states.shape[1]}-d states, expected {self.dim}.")
+        return states[: min(valid, len(states))]
+
+
+def encoder_ticks(audio: np.ndarray, encoder: AudioEncoder, k: int,
+                  spans: tuple[Segment, ...] | None = None) -> np.ndarray:
+    """[T] float32 16 kHz -> [k, dim] encoder states averaged per tick, 30 s at a time (whisper's input
     length), so that only the pooled array grows with the video. Chunks without speech stay zero."""
-    out: np.ndarray | None = None
+    out = np.zeros((k, encoder.dim), np.float32)
     chunk = CHUNK_S * AUDIO_RATE
     ticks_per_chunk = int(round(CHUNK_S * MODEL_FPS))
     for n, start in enumerate(range(0, max(len(audio), 1), chunk)):
@@ -24,17 +81,15 @@ def encoder_ticks(audio: np.ndarray, models, k: int, spans: tuple[Segment, ...] 
         t0, t1 = start / AUDIO_RATE, (start + chunk) / AUDIO_RATE
         if spans is not None and not any(s.end > t0 and s.start < t1 for s in spans):
             continue
-        states = models.encode(audio[start : start + chunk])
+        states = encoder.encode(audio[start : start + chunk])
         k0 = n * ticks_per_chunk
         pooled = pool_to_ticks(states, min(ticks_per_chunk, k - k0))
-        if out is None:
-            out = np.zeros((k, states.shape[1]), np.float32)
         out[k0 : k0 + len(pooled)] = pooled
-    return out if out is not None else np.zeros((k, 0), np.float32)
+    return out
 
 
 def pool_to_ticks(states: np.ndarray, k: int) -> np.ndarray:
-    """Average the encoder frames falling in each model tick: [T50, d] -> [k, d]."""
+    """Average the encoder frames falling in each tick's interval: [T50, d] -> [k, d]."""
     per = ENCODER_HZ / MODEL_FPS
     out = np.zeros((k, states.shape[1]), np.float32)
     for i in range(k):
@@ -45,15 +100,12 @@ def pool_to_ticks(states: np.ndarray, k: int) -> np.ndarray:
 
 
 def speech_mask(spans: tuple[Segment, ...], k: int) -> np.ndarray:
-    t = (np.arange(k) + 0.5) / MODEL_FPS
-    mask = np.zeros(k, bool)
-    for s in spans:
-        mask |= (t >= s.start) & (t < s.end)
-    return mask
+    """[k] bool: the tick's centre lies in a voice-activity segment."""
+    return segments_to_mask(spans, tick_times(k))
 
 
 def audio_features(ticks: np.ndarray, mask: np.ndarray, head) -> ModalityFeatures:
-    """ticks: [K, d] pooled encoder states; head: AudioHead. Zero + mask 0 outside speech."""
+    """ticks: [K, d] pooled encoder states; head: VAHead. Zero + mask 0 outside speech."""
     values = np.where(mask[:, None], ticks, 0.0).astype(np.float32)
     va = np.full((len(mask), 2), np.nan, np.float32)
     if mask.any():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from emoannot.config import MODEL_FPS
 from emoannot.features import ModalityFeatures
-from emoannot.speech import Word
+from emoannot.records import Word
+from emoannot.timeline import MODEL_FPS, tick_times
 
 TEXT_DIM = 384
 CHUNK_WORDS = 96  #: words per encoder pass (stays under MiniLM's 256-token limit)
@@ -57,15 +57,18 @@ def word_context_means(vectors: np.ndarray, width: int = CONTEXT_WORDS) -> np.nd
 
 
 def word_index_per_tick(words: tuple[Word, ...], k: int) -> np.ndarray:
-    """[k] int: index of the word spoken at each tick's centre, -1 for none."""
+    """[k] int: index of the word spoken at each tick's centre, -1 for none (a word shorter than a tick
+    still reaches one tick)."""
     idx = np.full(k, -1, np.int64)
-    t = (np.arange(k) + 0.5) / MODEL_FPS
+    t = tick_times(k)
     for i, w in enumerate(words):
         idx[(t >= w.start) & (t < max(w.end, w.start + 1 / MODEL_FPS))] = i
     return idx
 
 
-def text_features(words: tuple[Word, ...], k: int, encoder: WordEncoder, head) -> ModalityFeatures:
+def text_features(words: tuple[Word, ...], k: int, encoder: WordEncoder | None, head) -> ModalityFeatures:
+    """Per tick: the vector of the word being spoken and the text head's estimate over its context
+    (`encoder` may be None when there are no words)."""
     values = np.zeros((k, TEXT_DIM), np.float32)
     va = np.full((k, 2), np.nan, np.float32)
     idx = word_index_per_tick(words, k)

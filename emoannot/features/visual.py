@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from emoannot.faces import FaceTrack
 from emoannot.features import ModalityFeatures
 from emoannot.labels import FACE_CLASSES, va_matrix
 from emoannot.model.expression import ExpressionCNN, centre_crop
+from emoannot.records import FaceTrack
 
 BATCH = 256
 

@@ -6,9 +6,7 @@ files and one JSON model card per file. The shipped set lives in the repository'
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -17,7 +15,9 @@ from typing import Any, Mapping
 import torch
 from safetensors.torch import load_file, save_file
 
+from emoannot.atomic import atomic_path, write_text
 from emoannot.errors import WeightsError
+from emoannot.hashing import sha256_of
 
 REGISTRY_FILE = "registry.json"
 DEFAULT_SET = "default"
@@ -31,14 +31,6 @@ class WeightsInfo:
     path: Path
     sha256: str
     card: Mapping[str, Any]
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def shipped_dir() -> Path:
@@ -95,19 +87,21 @@ def load_state(folder: Path, name: str) -> tuple[dict[str, torch.Tensor], Weight
     return load_file(str(info.path)), info
 
 
+def register(folder: Path, name: str, entry: dict[str, str]) -> None:
+    """Add or replace one part in the folder's registry.json (atomically)."""
+    reg = read_registry(folder)
+    reg[name] = entry
+    write_text(folder / REGISTRY_FILE, json.dumps(dict(sorted(reg.items())), indent=2) + "\n")
+
+
 def write_weights(folder: Path, name: str, state: Mapping[str, torch.Tensor], card: dict[str, Any]) -> WeightsInfo:
     """Save `state` as safetensors with its card; update the folder's registry (atomically)."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.safetensors"
-    tmp = path.with_suffix(".tmp")
-    save_file({k: v.detach().cpu().contiguous() for k, v in state.items()}, str(tmp),
-              metadata={"name": name, "format": "pt"})
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        save_file({k: v.detach().cpu().contiguous() for k, v in state.items()}, str(tmp),
+                  metadata={"name": name, "format": "pt"})
     card = {**card, "name": name, "trained": True, "file": path.name, "sha256": sha256_of(path)}
-    (folder / f"{name}.json").write_text(json.dumps(card, indent=2) + "\n")
-    reg = read_registry(folder)
-    reg[name] = {"file": path.name, "sha256": card["sha256"], "card": f"{name}.json"}
-    tmp_reg = folder / (REGISTRY_FILE + ".tmp")
-    tmp_reg.write_text(json.dumps(dict(sorted(reg.items())), indent=2) + "\n")
-    os.replace(tmp_reg, folder / REGISTRY_FILE)
+    write_text(folder / f"{name}.json", json.dumps(card, indent=2) + "\n")
+    register(folder, name, {"file": path.name, "sha256": card["sha256"], "card": f"{name}.json"})
     return WeightsInfo(name, path, card["sha256"], card)

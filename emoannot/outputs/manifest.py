@@ -7,7 +7,7 @@ from importlib import metadata
 from pathlib import Path
 
 from emoannot import __version__
-from emoannot.pipeline import Annotation
+from emoannot.records import Annotation
 
 PACKAGES = ("torch", "mediapipe", "faster-whisper", "ctranslate2", "silero-vad", "transformers", "av",
             "numpy", "pandas", "matplotlib")

@@ -10,7 +10,7 @@ from typing import Callable
 import numpy as np
 
 from emoannot.errors import OutputError
-from emoannot.pipeline import Annotation
+from emoannot.records import Annotation
 from emoannot.video import ffmpeg_exe, iter_frames
 
 STRIP_H = 70

@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from emoannot.atomic import atomic_path
+
 MAX_WORD_LABELS = 160
 
 
@@ -106,10 +108,11 @@ def plot_tables(tables: list[pd.DataFrame], labels: list[str], path: Path, title
     ax_c.set_ylabel("arousal")
     ax_c.set_title("circumplex trajectory (o start, ■ end)", fontsize=9)
     fig.suptitle(title or ", ".join(labels), fontsize=11)
-    tmp = path.with_name(path.stem + ".tmp" + path.suffix)
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=110, format=path.suffix.lstrip(".").lower() or "png")
+    finally:
+        plt.close(fig)
 
 
 def plot_csvs(csvs: list[Path], out: Path) -> Path:

@@ -15,15 +15,16 @@ from typing import Callable
 
 import numpy as np
 
-from emoannot.config import MODEL_FPS, TRAIN_HOP, WINDOW, Settings
+from emoannot.config import Settings
 from emoannot.errors import DataError
 from emoannot.features import fusion_input
-from emoannot.fusion import window_starts
+from emoannot.timeline import TRAIN_HOP, WINDOW, tick_times, window_starts
 from emoannot.model.rjcma import RJCMAConfig
-from emoannot.model.weights import read_registry, resolve_set, write_weights
-from emoannot.train.evaluate import read_va
+from emoannot.atomic import atomic_path
+from emoannot.model.weights import read_registry, register, resolve_set, write_weights
+from emoannot.evaluate import read_va
 from emoannot.video import VIDEO_EXTENSIONS
-from emoannot.train.fusion import FusionTrainConfig, Windows, predict_windows, score, train_rjcma
+from emoannot.train.fit_fusion import FusionTrainConfig, Windows, predict_windows, score, train_rjcma
 
 #: the paper's recipe (lr 1e-5, batch 12, up to 100 epochs, warm-up 5, x0.1 on a 5-epoch plateau)
 PAPER_RECIPE = FusionTrainConfig(epochs=100, batch_size=12, lr=1e-5, weight_decay=1e-3, warmup_epochs=5,
@@ -80,13 +81,12 @@ def video_features(item: Item, engine, cache: Path) -> dict[str, np.ndarray]:
         feats = {f.name: fusion_input(f) for f in ex.features}
         feats["times"] = ex.track.times
         cache.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.stem + ".tmp.npz")
-        np.savez(tmp, **feats)
-        tmp.replace(path)
+        with atomic_path(path) as tmp:
+            np.savez(tmp, **feats)
     labels = read_va(item.labels)
     k = feats["visual"].shape[0]
-    # tick k takes the label of the decoded frame nearest to k / MODEL_FPS
-    frame_of_tick = np.clip(np.searchsorted(feats["times"], np.arange(k) / MODEL_FPS), 0, len(feats["times"]) - 1)
+    # each tick takes the label of the first decoded frame at or after its centre (emoannot.timeline)
+    frame_of_tick = np.clip(np.searchsorted(feats["times"], tick_times(k)), 0, len(feats["times"]) - 1)
     tick_labels = np.full((k, 2), np.nan)
     ok = frame_of_tick < len(labels)
     tick_labels[ok] = labels[frame_of_tick[ok]]
@@ -140,9 +140,7 @@ def train_affwild2(root: Path, out: Path, run_dir: Path, base_weights: str = "de
         if name != "rjcma" and base.resolve() != out.resolve():
             shutil.copy2(base / entry["file"], out / entry["file"])
             shutil.copy2(base / entry["card"], out / entry["card"])
-            reg = read_registry(out)
-            reg[name] = entry
-            (out / "registry.json").write_text(json.dumps(dict(sorted(reg.items())), indent=2) + "\n")
+            register(out, name, entry)
     write_weights(out, "rjcma", model.state_dict(), {
         "task": "per-frame valence/arousal at 10 Hz fused from face, voice and words",
         "config": mcfg.to_dict(),

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import torch
 from safetensors.torch import load_file, save_file
+
+from emoannot.atomic import atomic_path, write_text
 
 
 def _flatten_optimizer(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -29,12 +30,9 @@ def save_checkpoint(path: Path, model: torch.nn.Module, opt: torch.optim.Optimiz
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     opt_tensors, opt_meta = _flatten_optimizer(opt)
     tensors.update(opt_tensors)
-    tmp = path.with_suffix(".tmp")
-    save_file(tensors, str(tmp))
-    os.replace(tmp, path)
-    meta_path = path.with_suffix(".json")
-    meta_path.with_suffix(".tmp").write_text(json.dumps({"meta": meta, "optim": opt_meta}))
-    os.replace(meta_path.with_suffix(".tmp"), meta_path)
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp))
+    write_text(path.with_suffix(".json"), json.dumps({"meta": meta, "optim": opt_meta}))
 
 
 def load_checkpoint(path: Path, model: torch.nn.Module, opt: torch.optim.Optimizer) -> dict[str, Any] | None:

@@ -19,7 +19,7 @@ from emoannot.features import moving_mean
 from emoannot.features.audio import HEAD_WINDOW
 from emoannot.features.text import word_context_means
 from emoannot.labels import FACE_CLASSES, va_point
-from emoannot.train.fusion import Windows
+from emoannot.train.fit_fusion import Windows
 
 CATEGORIES = ("angry", "disgust", "fear", "happy", "sad", "neutral")
 EMOBANK_SCALE = 0.4  #: EmoBank's labels cluster near neutral: match sentences to the point scaled by this

@@ -9,6 +9,7 @@ from typing import Callable
 
 import numpy as np
 
+from emoannot.atomic import atomic_path
 from emoannot.errors import DataError
 from emoannot.labels import va_point
 
@@ -85,8 +86,6 @@ def cached(path: Path, key: str, build: Callable[[], dict[str, np.ndarray]]) -> 
             if str(z["__key__"]) == digest:
                 return {k: z[k] for k in z.files if k != "__key__"}
     out = build()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".tmp.npz")
-    np.savez(tmp, __key__=np.array(digest), **out)
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        np.savez(tmp, __key__=np.array(digest), **out)
     return out

@@ -13,17 +13,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from emoannot.config import TRAIN_HOP, WINDOW
+from emoannot.timeline import TRAIN_HOP, WINDOW
 from emoannot.features.visual import embed_crops, posterior_to_va
+from emoannot.atomic import write_text
 from emoannot.errors import WeightsError
 from emoannot.model.expression import ExpressionCNN
 from emoannot.model.rjcma import RJCMAConfig
 from emoannot.model.weights import load_state, write_weights
 from emoannot.train.composites import Pool, build_pool, compose
-from emoannot.train.fusion import FusionTrainConfig, Windows, ccc_np, predict_windows, train_rjcma
-from emoannot.train.heads import (HELDOUT_SPEAKERS, speech_features, text_features, train_audio_head,
+from emoannot.metrics import ccc
+from emoannot.train.fit_fusion import FusionTrainConfig, Windows, predict_windows, train_rjcma
+from emoannot.train.fit_heads import (AUDIO_ENCODER, HELDOUT_SPEAKERS, speech_corpus_features, emobank_features, train_audio_head,
                                   train_text_head)
-from emoannot.train.visual import VisualTrainConfig, load_faces, train_visual
+from emoannot.train.fit_cnn import VisualTrainConfig, load_faces, train_visual
 
 PATTERN_NAMES = {(1, 1, 1): "face+voice+words", (1, 1, 0): "face+voice", (1, 0, 0): "face only",
                  (0, 1, 1): "voice+words", (0, 1, 0): "voice only", (0, 0, 0): "nothing"}
@@ -54,8 +56,8 @@ def _evaluate(model, w: Windows, present: np.ndarray) -> dict:
     candidates = {"fusion": pred, **uni}
 
     def ccc_pair(p, sel):
-        return {"valence": ccc_np(p[sel][:, 0], w.target[sel][:, 0]),
-                "arousal": ccc_np(p[sel][:, 1], w.target[sel][:, 1])}
+        return {"valence": ccc(p[sel][:, 0], w.target[sel][:, 0]),
+                "arousal": ccc(p[sel][:, 1], w.target[sel][:, 1])}
 
     out = {"overall": {k: ccc_pair(v, m) for k, v in candidates.items()}, "per_pattern": {}}
     pat = present.astype(int)
@@ -81,8 +83,8 @@ def train_offline(data: Path, out: Path, run_dir: Path, seed: int = 0, visual_ep
     cnn = ExpressionCNN()
     cnn.load_state_dict(cnn_state)
     # 2. heads
-    sf = speech_features(data, cache, log)
-    tf = text_features(data, cache, log)
+    sf = speech_corpus_features(data, cache, log)
+    tf = emobank_features(data, cache, log)
     audio_head, audio_metrics = train_audio_head(sf, HELDOUT_SPEAKERS, seed)
     log(f"audio head: {json.dumps({k: v for k, v in audio_metrics.items() if isinstance(v, float)})}")
     text_head, text_metrics = train_text_head(tf, seed)
@@ -91,6 +93,7 @@ def train_offline(data: Path, out: Path, run_dir: Path, seed: int = 0, visual_ep
     write_weights(out, "audio_head", audio_head.state_dict(), {
         **common, "task": "valence/arousal (+9 speech categories) from 1 s means of whisper tiny.en encoder states",
         "input": "whisper tiny.en encoder hidden states (384-d, 50 Hz) pooled to 10 Hz, speech ticks only",
+        "encoder": AUDIO_ENCODER.value,
         "data": "EmoDB (535), RAVDESS actor 01 (10), CREMA-D actor 1002 (6), pyAudioAnalysis clips (47)",
         "labels": "categories mapped to the circumplex by emoannot.labels (Warriner et al. 2013 norms)",
         "recipe": "MLP 384-128-(2 + 9), MSE + (1 - CCC) + cross-entropy, AdamW, 150 epochs; "
@@ -142,8 +145,8 @@ def train_offline(data: Path, out: Path, run_dir: Path, seed: int = 0, visual_ep
         "metrics": {"heldout_composites": evaluation, "n_test_sequences": n_eval}})
     summary = {"expression_cnn": cnn_info.card["metrics"], "audio_head": audio_metrics, "text_head": text_metrics,
                "rjcma_heldout": evaluation}
-    (out / "MODEL_CARD.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (out / "MODEL_CARD.md").write_text(model_card_markdown(out))
+    write_text(out / "MODEL_CARD.json", json.dumps(summary, indent=2) + "\n")
+    write_text(out / "MODEL_CARD.md", model_card_markdown(out))
     return summary
 
 

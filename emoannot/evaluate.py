@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from emoannot.errors import DataError
+from emoannot.metrics import ccc, pearson, rmse
 from emoannot.outputs.csv import AFFWILD2_MISSING
 
 
@@ -17,17 +18,6 @@ class Scores:
     ccc: tuple[float, float]  #: valence, arousal
     pearson: tuple[float, float]
     rmse: tuple[float, float]
-
-
-def ccc(x: np.ndarray, y: np.ndarray) -> float:
-    mx, my = x.mean(), y.mean()
-    return float(2 * ((x - mx) * (y - my)).mean() / (x.var() + y.var() + (mx - my) ** 2 + 1e-12))
-
-
-def pearson(x: np.ndarray, y: np.ndarray) -> float:
-    if x.std() == 0 or y.std() == 0:
-        return float("nan")
-    return float(np.corrcoef(x, y)[0, 1])
 
 
 def read_va(path: Path) -> np.ndarray:
@@ -56,7 +46,7 @@ def score_pair(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 def scores(pred: np.ndarray, gt: np.ndarray) -> Scores:
     return Scores(len(gt), *(tuple(f(pred[:, d], gt[:, d]) for d in (0, 1)) for f in
-                             (ccc, pearson, lambda a, b: float(np.sqrt(((a - b) ** 2).mean())))))
+                             (ccc, pearson, rmse)))
 
 
 def _prediction_for(pred_root: Path, stem: str) -> Path | None:

@@ -120,17 +120,17 @@ def load_openai_whisper(model_dir: Path, cache: Path, device: str = "cpu"):
     import whisper
     from safetensors.torch import load_file, save_file
 
-    from emoannot.model.weights import sha256_of
+    from emoannot.atomic import atomic_path, write_text
+    from emoannot.hashing import sha256_of
 
     source_sha = sha256_of(model_dir / "model.bin")
     weights, dims_file = cache / f"openai-{source_sha[:16]}.safetensors", cache / f"openai-{source_sha[:16]}.json"
     if not (weights.exists() and dims_file.exists()):
         dims, state = ct2_to_openai(read_ct2(model_dir / "model.bin"))
         cache.mkdir(parents=True, exist_ok=True)
-        tmp = weights.with_suffix(".tmp")
-        save_file({k: torch.from_numpy(np.array(a)) for k, a in state.items()}, str(tmp))
-        tmp.replace(weights)
-        dims_file.write_text(json.dumps(dims))
+        with atomic_path(weights) as tmp:
+            save_file({k: torch.from_numpy(np.array(a)) for k, a in state.items()}, str(tmp))
+        write_text(dims_file, json.dumps(dims))
     dims = json.loads(dims_file.read_text())
     model = whisper.model.Whisper(whisper.model.ModelDimensions(**dims))
     state = {k: t.float() for k, t in load_file(str(weights)).items()}

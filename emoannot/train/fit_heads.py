@@ -11,16 +11,20 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from emoannot.config import AsrModel
 from emoannot.features.audio import HEAD_WINDOW, pool_to_ticks, speech_mask
+from emoannot.speech.weights import ENCODER_DIM
 from emoannot.features.text import WordEncoder
 from emoannot.model.heads import VAHead
-from emoannot.model.rjcma import ccc
-from emoannot.train.fusion import ccc_np
+from emoannot.metrics import ccc
+from emoannot.model.rjcma import ccc as ccc_torch
 from emoannot.train.corpora import SPEECH_CLASSES, SpeechClip, cached, emobank, speech_clips
 from emoannot.video import AUDIO_RATE, load_audio
 
 #: speakers kept out of the shipped audio head, for the held-out fusion composites
 HELDOUT_SPEAKERS = ("emodb03", "emodb08", "crema1002")
+#: the whisper encoder whose states the audio head reads (written into its card as "encoder")
+AUDIO_ENCODER = AsrModel.tiny_en
 
 
 # ----------------------------------------------------------------------------- features
@@ -41,22 +45,23 @@ class SpeechFeatures:
         return x[m].mean(0) if m.any() else x.mean(0)
 
 
-def speech_features(data: Path, cache: Path, log=print) -> SpeechFeatures:
-    from emoannot.config import SpeechConfig
-    from emoannot.speech import SpeechModels, detect_speech
-    from emoannot.faces import n_ticks
+def speech_corpus_features(data: Path, cache: Path, log=print) -> SpeechFeatures:
+    from emoannot.features.audio import AudioEncoder
+    from emoannot.speech import detect_speech
+    from emoannot.speech.vad import load_vad
+    from emoannot.timeline import n_ticks
 
     clips = speech_clips(data)
 
     def build() -> dict[str, np.ndarray]:
-        models = SpeechModels(SpeechConfig(), "cpu")
+        encoder, vad = AudioEncoder(AUDIO_ENCODER, ENCODER_DIM[AUDIO_ENCODER], "cpu"), load_vad()
         ticks, masks, offsets = [], [], [0]
         for i, c in enumerate(clips):
             audio = load_audio(c.path)[: 30 * AUDIO_RATE]
-            states = models.encode(audio)
+            states = encoder.encode(audio)
             k = n_ticks(len(audio) / AUDIO_RATE)
             t = pool_to_ticks(states, k)
-            m = speech_mask(detect_speech(audio, models), k)
+            m = speech_mask(detect_speech(audio, vad), k)
             ticks.append(t)
             masks.append(m)
             offsets.append(offsets[-1] + k)
@@ -82,7 +87,7 @@ class TextFeatures:
         return self.words[self.offsets[i] : self.offsets[i + 1]].astype(np.float32)
 
 
-def text_features(data: Path, cache: Path, log=print) -> TextFeatures:
+def emobank_features(data: Path, cache: Path, log=print) -> TextFeatures:
     eb = emobank(data)
 
     def build() -> dict[str, np.ndarray]:
@@ -124,8 +129,8 @@ def fit_head(x: np.ndarray, va: np.ndarray, cls: np.ndarray | None = None, n_cla
         for s in range(0, len(xt), 1024):
             idx = perm[s : s + 1024]
             pred, logits = head(xt[idx])
-            loss = torch.nn.functional.mse_loss(pred, yt[idx]) + (2 - ccc(pred[:, 0], yt[idx, 0], 0)
-                                                                 - ccc(pred[:, 1], yt[idx, 1], 0)) / 2
+            loss = torch.nn.functional.mse_loss(pred, yt[idx]) + (2 - ccc_torch(pred[:, 0], yt[idx, 0], 0)
+                                                                 - ccc_torch(pred[:, 1], yt[idx, 1], 0)) / 2
             if ct is not None and logits is not None:
                 sel = ct[idx] >= 0
                 if sel.any():
@@ -135,7 +140,7 @@ def fit_head(x: np.ndarray, va: np.ndarray, cls: np.ndarray | None = None, n_cla
             opt.step()
         if x_val is not None and (epoch % 10 == 9 or epoch == epochs - 1):
             p = head.predict_va(x_val)
-            score = (ccc_np(p[:, 0], va_val[:, 0]) + ccc_np(p[:, 1], va_val[:, 1])) / 2
+            score = (ccc(p[:, 0], va_val[:, 0]) + ccc(p[:, 1], va_val[:, 1])) / 2
             if score > best:
                 best, best_state = score, {k: v.clone() for k, v in head.state_dict().items()}
     if best_state is not None:
@@ -148,8 +153,8 @@ def train_text_head(tf: TextFeatures, seed: int = 0) -> tuple[VAHead, dict]:
     head = fit_head(tf.sentence[tr], tf.va[tr], x_val=tf.sentence[dev], va_val=tf.va[dev], epochs=150, seed=seed,
                     hidden=256)
     p = head.predict_va(tf.sentence[te])
-    metrics = {"emobank_test_ccc_valence": ccc_np(p[:, 0], tf.va[te, 0]),
-               "emobank_test_ccc_arousal": ccc_np(p[:, 1], tf.va[te, 1]),
+    metrics = {"emobank_test_ccc_valence": ccc(p[:, 0], tf.va[te, 0]),
+               "emobank_test_ccc_arousal": ccc(p[:, 1], tf.va[te, 1]),
                "n_train": int(tr.sum()), "n_dev": int(dev.sum()), "n_test": int(te.sum())}
     return head, metrics
 
@@ -193,8 +198,8 @@ def train_audio_head(sf: SpeechFeatures, exclude_speakers: tuple[str, ...] = HEL
         targets.append(np.asarray([(sf.clips[i].valence, sf.clips[i].arousal) for i in test_idx]))
     p, t = np.concatenate(preds), np.concatenate(targets)
     metrics = {"emodb_leave_2_speakers_out_accuracy_7class": correct / total,
-               "emodb_leave_2_speakers_out_ccc_valence": ccc_np(p[:, 0], t[:, 0]),
-               "emodb_leave_2_speakers_out_ccc_arousal": ccc_np(p[:, 1], t[:, 1]),
+               "emodb_leave_2_speakers_out_ccc_valence": ccc(p[:, 0], t[:, 0]),
+               "emodb_leave_2_speakers_out_ccc_arousal": ccc(p[:, 1], t[:, 1]),
                "emodb_folds": [list(f) for f in folds], "n_emodb": total}
     train_idx = [i for i, c in enumerate(sf.clips) if c.speaker not in exclude_speakers]
     x, va, cls = _audio_samples(sf, train_idx, 4, seed)
@@ -204,7 +209,7 @@ def train_audio_head(sf: SpeechFeatures, exclude_speakers: tuple[str, ...] = HEL
     ph = head.predict_va(xh)
     th = np.asarray([(sf.clips[i].valence, sf.clips[i].arousal) for i in held])
     metrics.update({"heldout_speakers": list(exclude_speakers), "n_heldout_clips": len(held),
-                    "heldout_ccc_valence": ccc_np(ph[:, 0], th[:, 0]),
-                    "heldout_ccc_arousal": ccc_np(ph[:, 1], th[:, 1]),
+                    "heldout_ccc_valence": ccc(ph[:, 0], th[:, 0]),
+                    "heldout_ccc_arousal": ccc(ph[:, 1], th[:, 1]),
                     "n_train_clips": len(train_idx)})
     return head, metrics

@@ -10,7 +10,10 @@ from typing import Callable
 import numpy as np
 import torch
 
-from emoannot.model.rjcma import RJCMA, RJCMAConfig, ccc
+from emoannot.atomic import atomic_path
+from emoannot.metrics import ccc
+from emoannot.model.rjcma import RJCMA, RJCMAConfig
+from emoannot.model.rjcma import ccc as ccc_torch
 from emoannot.train.checkpoint import load_checkpoint, save_checkpoint
 
 
@@ -51,7 +54,7 @@ class FusionTrainConfig:
 def ccc_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """1 - CCC per dimension over all labelled ticks of the batch, plus nothing else."""
     p, t = pred[mask], target[mask]
-    return (2 - ccc(p[:, 0], t[:, 0], 0) - ccc(p[:, 1], t[:, 1], 0)) / 2
+    return (2 - ccc_torch(p[:, 0], t[:, 0], 0) - ccc_torch(p[:, 1], t[:, 1], 0)) / 2
 
 
 def _tensors(w: Windows, device: str) -> list[torch.Tensor]:
@@ -69,16 +72,10 @@ def predict_windows(model: RJCMA, w: Windows, device: str = "cpu", batch: int = 
     return np.concatenate(out) if out else np.zeros((0, w.target.shape[1], 2), np.float32)
 
 
-def ccc_np(x: np.ndarray, y: np.ndarray) -> float:
-    from emoannot.train.evaluate import ccc as ccc_numpy
-
-    return ccc_numpy(np.asarray(x, np.float64), np.asarray(y, np.float64)) if len(x) >= 2 else float("nan")
-
-
 def score(pred: np.ndarray, w: Windows) -> dict[str, float]:
     m = w.label_mask
     p, t = pred[m], w.target[m]
-    return {"ccc_valence": ccc_np(p[:, 0], t[:, 0]), "ccc_arousal": ccc_np(p[:, 1], t[:, 1])}
+    return {"ccc_valence": ccc(p[:, 0], t[:, 0]), "ccc_arousal": ccc(p[:, 1], t[:, 1])}
 
 
 def train_rjcma(model_cfg: RJCMAConfig, train: Callable[[int], Windows], val: Windows, run_dir: Path,
@@ -121,8 +118,8 @@ def train_rjcma(model_cfg: RJCMAConfig, train: Callable[[int], Windows], val: Wi
             meta["best"], meta["since_best"] = mean_ccc, 0
             from safetensors.torch import save_file
 
-            best_path.parent.mkdir(parents=True, exist_ok=True)
-            save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(best_path))
+            with atomic_path(best_path) as tmp:
+                save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp))
         else:
             meta["since_best"] += 1
             if meta["since_best"] >= cfg.plateau_patience:

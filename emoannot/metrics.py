@@ -1,0 +1,27 @@
+"""Agreement between predicted and annotated valence/arousal (numpy; the training loss has its torch twin
+in model/rjcma.ccc)."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def ccc(x: np.ndarray, y: np.ndarray) -> float:
+    """Concordance correlation coefficient (Lin 1989); NaN for fewer than two pairs."""
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    if len(x) < 2:
+        return float("nan")
+    mx, my = x.mean(), y.mean()
+    return float(2 * ((x - mx) * (y - my)).mean() / (x.var() + y.var() + (mx - my) ** 2 + 1e-12))
+
+
+def pearson(x: np.ndarray, y: np.ndarray) -> float:
+    """Pearson r; NaN when either series is constant."""
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    if len(x) < 2 or x.std() == 0 or y.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(x, y)[0, 1])
+
+
+def rmse(x: np.ndarray, y: np.ndarray) -> float:
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    return float(np.sqrt(((x - y) ** 2).mean())) if len(x) else float("nan")

@@ -1,0 +1,178 @@
+"""The frozen records that travel between the stages, in data-flow order.
+
+    Path -> VideoInfo (video.py) -> FaceTrack (faces.py) / Transcript (speech/)
+         -> ModalityFeatures x3 (features/) -> Annotation (pipeline.py) -> writers (outputs/)
+
+Only numpy here (pandas inside Annotation.to_dataframe): the writers, `emoannot evaluate` and anything
+that reads results import this module without loading torch or a model.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from emoannot.config import Settings
+
+#: the per-frame CSV's columns, in order (README: "What the outputs mean")
+CSV_COLUMNS = ("frame", "time_s", "valence", "arousal", "face", "face_score", "face_x", "face_y", "face_w",
+               "face_h", "speech", "word")
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What probing a file tells (video.probe)."""
+    path: Path
+    width: int  #: displayed width in pixels (after rotation)
+    height: int
+    fps: float  #: average frame rate reported by the container
+    n_frames_reported: int  #: frame count from the container (0 when unknown); the CSV counts decoded frames
+    duration_s: float
+    rotation: int  #: degrees clockwise applied for display (0, 90, 180, 270)
+    video_codec: str
+    has_audio: bool
+    audio_codec: str
+    audio_rate: int
+    audio_channels: int
+    size_bytes: int
+
+    @property
+    def estimated_frames(self) -> int:
+        """Frame count for progress bars: the container's, else duration x rate (0 when neither is known)."""
+        return self.n_frames_reported or int(round(self.duration_s * self.fps))
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["path"] = str(self.path)
+        return d
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One decoded frame (video.iter_frames)."""
+    index: int  #: 0-based index of the decoded frame
+    time_s: float  #: presentation time from the stream
+    rgb: np.ndarray  #: [H, W, 3] uint8 at analysis size
+    scale: float  #: original pixels per analysis pixel
+
+
+@dataclass(frozen=True)
+class FaceTrack:
+    """The main face per decoded frame (N) and its aligned crops per model tick (K; emoannot.timeline)."""
+    times: np.ndarray  #: [N] float64 seconds, each decoded frame's presentation time
+    present: np.ndarray  #: [N] bool, the main face was found in this frame
+    score: np.ndarray  #: [N] float32 detector confidence (nan without face)
+    box: np.ndarray  #: [N, 4] float32 x, y, w, h in original pixels (nan without face)
+    crops: np.ndarray  #: [K, 48, 48] uint8 aligned grey crops, one per tick (zeros where crop_mask is 0)
+    crop_mask: np.ndarray  #: [K] bool
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.times.shape[0])
+
+    @property
+    def coverage(self) -> float:
+        return float(self.present.mean()) if self.n_frames else 0.0
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of time [start, end) in seconds (a voice-activity segment)."""
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Word:
+    start: float
+    end: float
+    text: str
+    probability: float
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """The speech stage's result (speech/)."""
+    speech: tuple[Segment, ...]  #: voice-activity segments (seconds)
+    words: tuple[Word, ...]
+    language: str
+    asr_model: str
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return "".join(w.text for w in self.words).strip()
+
+    def speech_seconds(self) -> float:
+        return float(sum(s.end - s.start for s in self.speech))
+
+
+@dataclass(frozen=True)
+class ModalityFeatures:
+    """One modality at the model rate (features/). K = number of model ticks."""
+    name: str  #: "visual", "audio" or "text"
+    values: np.ndarray  #: [K, D] float32, zeros where mask is False
+    mask: np.ndarray  #: [K] bool, the modality is present at this tick
+    va: np.ndarray  #: [K, 2] float32 unimodal (valence, arousal) estimate, nan where mask is False
+
+    def __post_init__(self) -> None:
+        k = self.mask.shape[0]
+        if self.values.shape[0] != k or self.va.shape != (k, 2):
+            raise ValueError(f"{self.name}: inconsistent shapes {self.values.shape}, {self.mask.shape}, {self.va.shape}")
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """A model a result was made with (listed in the manifest, compared by batch --resume)."""
+    name: str
+    sha256: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """The result of annotating one video: everything the writers need. N = decoded frames, K = ticks."""
+    info: VideoInfo
+    times: np.ndarray  #: [N] float64 seconds
+    valence: np.ndarray  #: [N] float32 in [-1, 1]
+    arousal: np.ndarray  #: [N] float32
+    faces: FaceTrack
+    speech: np.ndarray  #: [N] bool, inside a voice-activity segment
+    word: tuple[str, ...]  #: [N] word being spoken ('' otherwise)
+    per_modality: dict[str, np.ndarray]  #: e.g. "valence_visual" -> [N] float32, nan where absent
+    transcript: Transcript
+    tick_va: np.ndarray  #: [K, 2] fused prediction at the model rate
+    warnings: tuple[str, ...]
+    seconds: dict[str, float]
+    models: tuple[ModelRecord, ...]
+    settings: Settings = field(default_factory=Settings)
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.times.shape[0])
+
+    def to_dataframe(self, extra_columns: bool = False):
+        """The per-frame table of `<name>.csv` as a pandas DataFrame (columns: CSV_COLUMNS, then with
+        `extra_columns` each modality's own estimate)."""
+        import pandas as pd
+
+        box = self.faces.box
+        df = pd.DataFrame({
+            "frame": np.arange(self.n_frames),
+            "time_s": np.round(self.times, 6),
+            "valence": np.round(self.valence, 4),
+            "arousal": np.round(self.arousal, 4),
+            "face": self.faces.present.astype(int),
+            "face_score": np.round(self.faces.score, 4),
+            "face_x": np.round(box[:, 0], 1),
+            "face_y": np.round(box[:, 1], 1),
+            "face_w": np.round(box[:, 2], 1),
+            "face_h": np.round(box[:, 3], 1),
+            "speech": self.speech.astype(int),
+            "word": list(self.word),
+        })
+        if extra_columns:
+            for name, values in self.per_modality.items():
+                df[name] = np.round(values, 4)
+        return df

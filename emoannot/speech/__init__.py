@@ -1,0 +1,130 @@
+"""Speech stage: voice activity (vad.py), then whisper words with timestamps (recognisers.py) inside the
+speech only, and a check of the spoken language. Models load lazily, on the first audio that needs them:
+a video without speech never loads a recogniser.
+
+    models = SpeechModels(SpeechConfig(), "cpu")
+    transcript = transcribe(audio_16k, models)   # -> emoannot.records.Transcript
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from emoannot.config import AsrModel, SpeechConfig
+from emoannot.records import Segment, Transcript, Word
+from emoannot.speech.recognisers import LANGUAGE_ID_SECONDS, Recogniser, asr_label, load_recogniser
+from emoannot.speech.vad import detect_speech, load_vad
+from emoannot.speech.weights import ASR_SHA256, ENCODER_DIM, asr_model_dir
+from emoannot.video import AUDIO_RATE
+
+__all__ = ["ASR_SHA256", "ENCODER_DIM", "SpeechModels", "asr_groups", "asr_model_dir", "asr_spans",
+           "detect_speech", "transcribe"]
+
+ASR_MERGE_GAP_S = 2.0  #: VAD segments closer than this are transcribed as one clip
+ASR_PAD_S = 0.2  #: seconds of audio added around each clip for the recogniser
+ASR_MAX_SPAN_S = 60.0  #: merged clips stop growing here
+ASR_WINDOW_S = 300.0  #: audio handed to one recogniser call at most (bounds its memory)
+
+
+class SpeechModels:
+    """VAD, recogniser and language identifier for one SpeechConfig, each loaded on first use and then
+    kept (a batch reuses them)."""
+
+    def __init__(self, cfg: SpeechConfig, device: str) -> None:
+        self.cfg = cfg
+        self.device = device
+        self._vad = None
+        self._recogniser: Recogniser | None = None
+        self._language_id: Recogniser | None = None
+
+    @property
+    def asr_name(self) -> str:
+        return asr_label(self.cfg)
+
+    @property
+    def vad(self):
+        if self._vad is None:
+            self._vad = load_vad()
+        return self._vad
+
+    @property
+    def recogniser(self) -> Recogniser:
+        if self._recogniser is None:
+            self._recogniser = load_recogniser(self.cfg, self.device)
+        return self._recogniser
+
+    def loaded_recogniser(self) -> Recogniser | None:
+        """The recogniser if it was loaded already (for sharing its weights), else None."""
+        return self._recogniser
+
+    def language_id(self) -> Recogniser:
+        """A multilingual model: the recogniser itself when it is one, else whisper base (loaded once)."""
+        if self.cfg.asr_model != AsrModel.tiny_en:
+            return self.recogniser
+        if self._language_id is None:
+            self._language_id = load_recogniser(SpeechConfig(asr_model=AsrModel.base), self.device)
+        return self._language_id
+
+
+def asr_spans(speech: tuple[Segment, ...], duration: float, gap: float = ASR_MERGE_GAP_S,
+              pad: float = ASR_PAD_S, max_len: float = ASR_MAX_SPAN_S) -> list[Segment]:
+    """VAD segments merged across short pauses (whisper needs the sentence's context) and padded; a merged
+    span stops growing at `max_len` seconds."""
+    spans: list[Segment] = []
+    for s in speech:
+        start, end = max(0.0, s.start - pad), min(duration, s.end + pad)
+        if spans and start - spans[-1].end < gap and end - spans[-1].start <= max_len:
+            spans[-1] = Segment(spans[-1].start, max(end, spans[-1].end))
+        else:
+            spans.append(Segment(start, end))
+    return spans
+
+
+def asr_groups(spans: list[Segment], window: float = ASR_WINDOW_S) -> list[list[Segment]]:
+    """Consecutive spans whose audio fits in `window` seconds: one recogniser call each, so that the
+    recogniser's own arrays (mel spectrogram, STFT) stay bounded however long the video is."""
+    groups: list[list[Segment]] = []
+    for s in spans:
+        if groups and s.end - groups[-1][0].start <= window:
+            groups[-1].append(s)
+        else:
+            groups.append([s])
+    return groups
+
+
+def _first_speech(audio: np.ndarray, speech: tuple[Segment, ...], seconds: float) -> np.ndarray:
+    """The first `seconds` of speech, joined, without copying the whole recording."""
+    pieces, total, limit = [], 0, int(seconds * AUDIO_RATE)
+    for s in speech:
+        pieces.append(audio[int(s.start * AUDIO_RATE) : int(s.end * AUDIO_RATE)][: limit - total])
+        total += len(pieces[-1])
+        if total >= limit:
+            break
+    return np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+
+
+def transcribe(audio: np.ndarray, models: SpeechModels) -> Transcript:
+    """VAD first; whisper only inside the speech segments. Silence returns an empty transcript."""
+    cfg = models.cfg
+    speech = detect_speech(audio, models.vad, cfg)
+    name = cfg.asr_model.value
+    if not speech:
+        return Transcript(speech=(), words=(), language="", asr_model=name)
+    language = "en" if cfg.asr_model == AsrModel.tiny_en else cfg.language
+    words: list[Word] = []
+    detected = language or ""
+    for group in asr_groups(asr_spans(speech, len(audio) / AUDIO_RATE)):
+        g0 = group[0].start
+        piece = audio[int(g0 * AUDIO_RATE) : int(np.ceil(group[-1].end * AUDIO_RATE))]
+        clips = [t - g0 for s in group for t in (s.start, s.end)]
+        found, detected = models.recogniser.recognise(piece, clips, language)
+        words.extend(Word(w.start + g0, w.end + g0, w.text, w.probability) for w in found)
+    warnings: list[str] = []
+    if cfg.asr_model == AsrModel.tiny_en and cfg.check_language:
+        spoken, prob = models.language_id().detect_language(_first_speech(audio, speech, LANGUAGE_ID_SECONDS))
+        if spoken != "en" and prob >= 0.5:
+            detected = spoken
+            warnings.append(f"the speech sounds like '{spoken}' (p = {prob:.2f}) but the default ASR model is "
+                            f"English-only, so the words are unreliable: run again with --asr-model base "
+                            f"(optionally --language {spoken}).")
+    return Transcript(speech=speech, words=tuple(words), language=detected, asr_model=name,
+                      warnings=tuple(warnings))

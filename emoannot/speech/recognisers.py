@@ -1,0 +1,90 @@
+"""Whisper recognisers behind one small interface: words with timestamps inside given clips, and the
+spoken language. Two engines run the same weights: faster-whisper (CTranslate2) and openai-whisper
+(converted from the CTranslate2 file by speech/convert.py)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from emoannot.config import AsrEngine, AsrModel, SpeechConfig
+from emoannot.device import compute_type
+from emoannot.paths import cache_dir
+from emoannot.records import Word
+from emoannot.speech.weights import asr_model_dir
+from emoannot.video import AUDIO_RATE
+
+LANGUAGE_ID_SECONDS = 30  #: language identification reads at most this much speech
+
+
+class Recogniser(Protocol):
+    def recognise(self, audio: np.ndarray, clips: list[float], language: str | None) -> tuple[tuple[Word, ...], str]:
+        """Words (times relative to `audio`) inside the clips [start, end, start, end, ...] and the language."""
+
+    def detect_language(self, audio: np.ndarray) -> tuple[str, float]:
+        """(language code, probability) of up to LANGUAGE_ID_SECONDS of speech."""
+
+
+class FasterWhisper:
+    def __init__(self, model: AsrModel, device: str, beam_size: int = 1) -> None:
+        from faster_whisper import WhisperModel
+
+        self.model_name = model
+        self.model_dir = asr_model_dir(model)
+        self.model = WhisperModel(str(self.model_dir), device=device, compute_type=compute_type(device),
+                                  cpu_threads=max(1, os.cpu_count() or 1))
+        self.beam_size = beam_size
+
+    def recognise(self, audio, clips, language):
+        segments, info = self.model.transcribe(
+            audio, language=language, word_timestamps=True, beam_size=self.beam_size,
+            clip_timestamps=clips, condition_on_previous_text=False, vad_filter=False)
+        words = tuple(Word(float(w.start), float(w.end), w.word, float(w.probability))
+                      for seg in segments for w in (seg.words or []))
+        return words, info.language or (language or "")
+
+    def detect_language(self, audio):
+        lang, prob, _ = self.model.detect_language(audio=audio[: LANGUAGE_ID_SECONDS * AUDIO_RATE])
+        return lang, float(prob)
+
+
+class OpenAIWhisper:
+    def __init__(self, model: AsrModel, device: str) -> None:
+        from emoannot.speech.convert import load_openai_whisper
+
+        self.model_name = model
+        self.model_dir = asr_model_dir(model)
+        self.model = load_openai_whisper(self.model_dir, cache_dir() / "openai-whisper", device)
+        self.device = device
+
+    def recognise(self, audio, clips, language):
+        result = self.model.transcribe(audio, language=language, word_timestamps=True, clip_timestamps=clips,
+                                       condition_on_previous_text=False, fp16=self.device == "cuda", verbose=None)
+        words = tuple(Word(float(w["start"]), float(w["end"]), w["word"], float(w["probability"]))
+                      for seg in result["segments"] for w in seg.get("words", []))
+        return words, result.get("language", language or "")
+
+    def detect_language(self, audio):
+        import torch
+        import whisper
+
+        piece = whisper.pad_or_trim(audio[: LANGUAGE_ID_SECONDS * AUDIO_RATE])
+        mel = whisper.log_mel_spectrogram(torch.from_numpy(piece), self.model.dims.n_mels).to(self.device)
+        _, probs = self.model.detect_language(mel)
+        lang = max(probs, key=probs.get)
+        return lang, float(probs[lang])
+
+
+def load_recogniser(cfg: SpeechConfig, device: str) -> Recogniser:
+    if cfg.asr_engine == AsrEngine.openai_whisper:
+        return OpenAIWhisper(cfg.asr_model, device)
+    return FasterWhisper(cfg.asr_model, device, cfg.beam_size)
+
+
+def asr_label(cfg: SpeechConfig) -> str:
+    """The recogniser's name (for the manifest's model list), without loading it."""
+    engine = ("openai-whisper, converted from CTranslate2" if cfg.asr_engine == AsrEngine.openai_whisper
+              else "faster-whisper, CTranslate2")
+    return f"whisper-{cfg.asr_model.value} ({engine})"
