@@ -70,3 +70,19 @@ def odd_name_video(media_dir) -> Path:
     out.parent.mkdir()
     shutil.copy(EXAMPLE, out)
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_weights(tmp_path_factory) -> Path:
+    """A random-weights set with the shipped layout: for plumbing tests that must run in seconds."""
+    from tiny_weights import make_tiny_weights
+
+    return make_tiny_weights(tmp_path_factory.mktemp("tiny-weights"))
+
+
+@pytest.fixture(scope="session")
+def tiny_engine(tiny_weights):
+    from emoannot.api import load
+
+    with load(device="cpu", weights=str(tiny_weights)) as e:
+        yield e

@@ -14,6 +14,8 @@ from emoannot.train.corpora import CREMA
 
 from conftest import CREMA as CREMA_DIR, count_frames, ffmpeg, need
 
+pytestmark = pytest.mark.slow  # loads the full model set (whisper, MiniLM) or trains
+
 CLIPS = ("ANG", "DIS", "FEA", "HAP", "NEU", "SAD")
 
 

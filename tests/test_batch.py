@@ -13,6 +13,8 @@ from emoannot.cli import app
 
 from conftest import CREMA, need
 
+pytestmark = pytest.mark.slow  # loads the full model set (whisper, MiniLM) or trains
+
 runner = CliRunner()
 
 

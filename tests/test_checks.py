@@ -2,7 +2,11 @@
 import subprocess
 import sys
 
+import pytest
+
 from conftest import CREMA, MEDIA, ROOT, need
+
+pytestmark = pytest.mark.slow  # loads the full model set (whisper, MiniLM) or trains
 
 
 def test_default_weights_order_the_crema_emotions_and_the_pexels_laugh():

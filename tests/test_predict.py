@@ -13,6 +13,8 @@ from emoannot.outputs.csv import COLUMNS
 
 from conftest import CREMA, EXAMPLE, MEDIA, count_frames, need
 
+pytestmark = pytest.mark.slow  # loads the full model set (whisper, MiniLM) or trains
+
 runner = CliRunner()
 
 
@@ -187,3 +189,15 @@ def test_truncated_video_is_annotated_up_to_the_damage_with_a_warning(engine, tm
     df, manifest = read_outputs(paths.folder, "half")
     assert 0 < len(df) < count_frames(CREMA / "1001_DFA_ANG_XX.flv")
     assert any("truncated" in w for w in manifest["warnings"])
+
+
+def test_multilingual_base_model_annotates_a_clip_with_speech(tmp_path):
+    """--asr-model base recognises the words; the audio features still come from the head's own encoder."""
+    result = runner.invoke(app, ["predict", str(EXAMPLE), "--out", str(tmp_path), "--asr-model", "base",
+                                 "--language", "en", "--device", "cpu", "--no-plot", "--extra-columns", "--quiet"])
+    assert result.exit_code == 0, result.output
+    df, manifest = read_outputs(tmp_path / "1001_DFA_HAP_XX.emoannot", "1001_DFA_HAP_XX")
+    assert "forget" in manifest["transcript"].lower() and manifest["language"] == "en"
+    assert df["arousal_audio"].notna().sum() > 10
+    names = [m["name"] for m in manifest["models"]]
+    assert any(n.startswith("whisper-base") for n in names) and any("tiny.en encoder" in n for n in names)

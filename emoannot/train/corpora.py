@@ -36,7 +36,7 @@ class SpeechClip:
 def speech_clips(data: Path) -> list[SpeechClip]:
     root = data / "speech"
     if not root.exists():
-        raise DataError(f"no speech corpora under {root}; set EMOANNOT_DATA to the data folder.")
+        raise DataError(f"no speech corpora under {root}; pass the folder that holds speech/, faces/ and text/ as DATA.")
     clips: list[SpeechClip] = []
     for p in sorted((root / "emodb").glob("*.wav")):
         cat = EMODB[p.stem[5]]
@@ -69,7 +69,7 @@ class EmoBank:
 def emobank(data: Path) -> EmoBank:
     path = data / "text" / "emobank.csv"
     if not path.exists():
-        raise DataError(f"EmoBank not found at {path}; set EMOANNOT_DATA to the data folder.")
+        raise DataError(f"EmoBank not found at {path}; pass the folder that holds speech/, faces/ and text/ as DATA.")
     import pandas as pd
 
     df = pd.read_csv(path, keep_default_na=False)

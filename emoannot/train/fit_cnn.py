@@ -50,7 +50,7 @@ class FaceSplits:
 def load_faces(data: Path, use_ckplus: bool = True) -> FaceSplits:
     fer_path = data / "faces" / "fer2013_48.npz"
     if not fer_path.exists():
-        raise DataError(f"FER2013 not found at {fer_path}; set EMOANNOT_DATA to the folder holding faces/.")
+        raise DataError(f"FER2013 not found at {fer_path}; pass the folder that holds faces/ as DATA.")
     fer = np.load(fer_path, allow_pickle=False)
     classes = [str(c) for c in fer["classes"]]
     if tuple(classes) != FACE_CLASSES:

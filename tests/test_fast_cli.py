@@ -1,0 +1,132 @@
+"""CLI, library API and batch plumbing with the tiny random-weights set (fast tier: no whisper, no MiniLM;
+the clips have no speech, so the speech models are never loaded)."""
+import csv
+import json
+import os
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import emoannot
+from emoannot.cli import SHARED_OPTIONS, app
+from emoannot.records import CSV_COLUMNS
+
+from conftest import EXAMPLE, count_frames
+
+runner = CliRunner()
+
+
+def rows(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def test_public_api_annotates_and_gives_a_dataframe(tiny_engine, silent_video):
+    a = emoannot.annotate(silent_video, tiny_engine)
+    assert isinstance(a, emoannot.Annotation)
+    df = a.to_dataframe()
+    assert tuple(df.columns) == CSV_COLUMNS and len(df) == count_frames(silent_video)
+    assert a.faces.coverage > 0.9 and not a.speech.any() and a.transcript.words == ()
+    assert tiny_engine.speech._recogniser is None and tiny_engine._words is None  # never needed: never loaded
+    assert {"probe", "decode+faces", "visual", "speech", "fusion"} <= set(a.seconds)
+
+
+def test_load_rejects_unknown_settings():
+    with pytest.raises(TypeError, match="unknown setting"):
+        emoannot.load(devise="cpu")
+
+
+def test_cli_predict_with_tiny_weights(tiny_weights, silent_video, tmp_path):
+    result = runner.invoke(app, ["predict", str(silent_video), "--out", str(tmp_path), "--weights", str(tiny_weights),
+                                 "--device", "cpu", "--format", "affwild2", "--extra-columns", "--quiet"])
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / "silent.emoannot"
+    df = pd.read_csv(folder / "silent.csv")
+    n = count_frames(silent_video)
+    assert len(df) == n and tuple(df.columns[:12]) == CSV_COLUMNS and "valence_visual" in df
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["frames_decoded"] == n
+    shas = {m["name"]: m["sha256"] for m in manifest["models"]}
+    registry = json.loads((tiny_weights / "registry.json").read_text())
+    assert shas["rjcma"] == registry["rjcma"]["sha256"]
+    assert set(manifest["outputs"]) == {"csv", "manifest", "plot", "affwild2"}
+    assert len((folder / "silent.affwild2.txt").read_text().splitlines()) == n + 1
+
+
+def test_predict_and_batch_share_one_declaration_of_their_options():
+    names = [n for n, _, _ in SHARED_OPTIONS]
+    assert len(names) == 10
+    for command in ("predict", "batch"):
+        out = runner.invoke(app, [command, "--help"], terminal_width=200).output
+        for n in names:
+            assert "--" + n.replace("_", "-") in out, (command, n)
+
+
+@pytest.mark.parametrize("args, refused", [
+    (["--format", "offline", "--lr", "0.1"], "--lr"),
+    (["--format", "offline", "--device", "cpu", "--base-weights", "x"], "--base-weights, --device"),
+    (["--format", "affwild2", "--visual-epochs", "3"], "--visual-epochs"),
+])
+def test_train_refuses_options_its_format_ignores(tmp_path, args, refused):
+    result = runner.invoke(app, ["train", str(tmp_path), *args, "--out", str(tmp_path / "w")])
+    assert result.exit_code == 2
+    assert refused in result.output and "does not apply" in result.output or "do not apply" in result.output
+    assert not (tmp_path / "w").exists()
+
+
+def test_batch_events_resume_and_failures_with_tiny_weights(tiny_engine, silent_video, no_audio_video, tmp_path):
+    from emoannot.batch import find_videos, run_batch
+    from emoannot.progress import BatchStarted, VideoEvent
+
+    d = tmp_path / "clips"
+    d.mkdir()
+    shutil.copy(silent_video, d / "a.mp4")
+    shutil.copy(no_audio_video, d / "b.mp4")
+    (d / "c.mp4").write_text("not a video")
+    out = tmp_path / "out"
+    events = []
+    report = run_batch(tiny_engine, d, out, find_videos(d), on_event=events.append)
+    assert [os.path.basename(p) for p in report.done] == ["a.mp4", "b.mp4"]
+    assert [os.path.basename(f.path) for f in report.failed] == ["c.mp4"] and report.failed[0].stage == "probe"
+    started = events[0]
+    assert isinstance(started, BatchStarted) and started.videos == 3
+    n = count_frames(silent_video)
+    assert started.frames == pytest.approx(2 * n, abs=4)
+    done = [e for e in events if isinstance(e, VideoEvent) and e.status == "done"]
+    assert [e.frames for e in done] == [n, count_frames(no_audio_video)]  # the frames bar advances for successes
+    assert any(e.status == "warning" and "no audio stream" in e.message for e in events[1:])
+    summary = {os.path.basename(r["path"]): r for r in rows(out / "summary.csv")}
+    assert summary["a.mp4"]["status"] == "done" and int(summary["a.mp4"]["frames"]) == n
+    assert rows(out / "failures.csv")[0]["stage"] == "probe"
+    # resume: the complete results are skipped, with their numbers read back
+    report = run_batch(tiny_engine, d, out, find_videos(d), resume=True)
+    assert len(report.skipped) == 2 and len(report.failed) == 1
+    again = {os.path.basename(r["path"]): r for r in rows(out / "summary.csv")}
+    assert again["a.mp4"]["status"] == "skipped" and again["a.mp4"]["valence_mean"] == summary["a.mp4"]["valence_mean"]
+
+
+def test_cli_batch_with_tiny_weights(tiny_weights, silent_video, tmp_path):
+    d = tmp_path / "clips"
+    d.mkdir()
+    shutil.copy(silent_video, d / "x.mp4")
+    out = tmp_path / "res"
+    args = ["batch", str(d), "--out", str(out), "--weights", str(tiny_weights), "--device", "cpu", "--no-plot"]
+    result = runner.invoke(app, [*args, "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "[1/1] done" in result.output
+    result = runner.invoke(app, [*args, "--quiet", "--resume"])
+    assert result.exit_code == 0 and "[1/1] skipped" in result.output
+    assert (out / "x.emoannot" / "x.csv").exists()
+
+
+def test_plot_redraws_from_a_csv(tiny_engine, silent_video, tmp_path):
+    from emoannot.api import predict
+
+    _, paths = predict(tiny_engine, silent_video, tmp_path)
+    out = tmp_path / "again.png"
+    result = runner.invoke(app, ["plot", str(paths.csv), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes()[:4] == b"\x89PNG"

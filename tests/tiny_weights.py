@@ -1,0 +1,29 @@
+"""A tiny random-weights set (like demucs' test model): the shipped architecture's shapes where the loader
+needs them, small everywhere else. It exercises loading, checksums and the whole pipeline in seconds;
+its numbers mean nothing, so tests that use it check plumbing, never behaviour."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from emoannot.labels import FACE_CLASSES
+from emoannot.model.expression import ExpressionCNN
+from emoannot.model.heads import VAHead
+from emoannot.model.rjcma import RJCMA, RJCMAConfig
+from emoannot.model.weights import write_weights
+from emoannot.timeline import WINDOW
+
+CARD = {"metrics": {"note": "random weights for tests: no metric"}, "data": "none (random)", "recipe": "none"}
+
+
+def make_tiny_weights(folder: Path, seed: int = 0) -> Path:
+    torch.manual_seed(seed)
+    cnn = ExpressionCNN(len(FACE_CLASSES))
+    write_weights(folder, "expression_cnn", cnn.state_dict(), {**CARD, "classes": list(FACE_CLASSES)})
+    write_weights(folder, "audio_head", VAHead(384, 9, hidden=8).state_dict(), {**CARD, "encoder": "tiny.en"})
+    write_weights(folder, "text_head", VAHead(384, 0, hidden=8).state_dict(), dict(CARD))
+    cfg = RJCMAConfig(in_dims=(256 + 3, 384 + 3, 384 + 3), out_dims=(8, 8, 8), channels=(8,), window=WINDOW,
+                      iterations=1, head_hidden=8)
+    write_weights(folder, "rjcma", RJCMA(cfg).state_dict(), {**CARD, "config": cfg.to_dict()})
+    return folder
