@@ -83,7 +83,7 @@ def summary_row(path: Path, status: str, folder: Path, a: Annotation | None, sec
     row.update(path=str(path), status=status, output=str(folder))
     if a is not None:
         n = max(a.n_frames, 1)
-        row.update(duration_s=round(a.info.duration_s, 3), frames=a.n_frames, fps=round(a.info.fps, 3),
+        row.update(duration_s=round(a.duration_s, 3), frames=a.n_frames, fps=round(a.info.fps, 3),
                    face_coverage=round(a.faces.coverage, 4), speech_coverage=round(float(a.speech.sum()) / n, 4),
                    words=len(a.transcript.words), valence_mean=round(float(a.valence.mean()), 4),
                    valence_sd=round(float(a.valence.std()), 4), arousal_mean=round(float(a.arousal.mean()), 4),
@@ -93,7 +93,7 @@ def summary_row(path: Path, status: str, folder: Path, a: Annotation | None, sec
 
         m = read_manifest(folder / "manifest.json")
         df = pd.read_csv(folder / m["outputs"]["csv"], usecols=["valence", "arousal", "speech"])
-        row.update(duration_s=round(m["input"]["duration_s"], 3), frames=m["frames_decoded"],
+        row.update(duration_s=round(m.get("duration_s", m["input"]["duration_s"]), 3), frames=m["frames_decoded"],
                    fps=round(m["input"]["fps"], 3), face_coverage=round(m["face_coverage"], 4),
                    speech_coverage=round(float(df["speech"].mean()), 4), words=m["words"],
                    valence_mean=round(float(df["valence"].mean()), 4), valence_sd=round(float(df["valence"].std(ddof=0)), 4),

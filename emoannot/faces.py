@@ -130,10 +130,10 @@ class _Tracker:
         return d, self.box
 
 
-def track_faces(frames: Iterable[Frame], duration_s: float, cfg: FaceConfig, detector: FaceDetector,
+def track_faces(frames: Iterable[Frame], cfg: FaceConfig, detector: FaceDetector,
                 hook: Hook | None = None, total: int | None = None) -> FaceTrack:
     """Run detection on every frame; keep one aligned crop per tick, from the first frame in the tick's
-    interval. K = timeline.video_ticks: the stated duration, or the decoded frames' span without one."""
+    interval. K = timeline.video_ticks: the ticks that cover the decoded frames."""
     crops: dict[int, np.ndarray] = {}
     seen: set[int] = set()
     times: list[float] = []
@@ -156,7 +156,7 @@ def track_faces(frames: Iterable[Frame], duration_s: float, cfg: FaceConfig, det
         if hook is not None and frame.index % 25 == 0:
             hook("faces", completed=frame.index + 1, total=total)
     times_arr = np.asarray(times, dtype=np.float64)
-    k_total = video_ticks(duration_s, times_arr)
+    k_total = video_ticks(times_arr)
     crop_arr = np.zeros((k_total, CROP_SIZE, CROP_SIZE), dtype=np.uint8)
     crop_mask = np.zeros(k_total, dtype=bool)
     tick_seen = np.zeros(k_total, dtype=bool)

@@ -20,7 +20,7 @@ from emoannot.faces import FaceDetector, track_faces
 from emoannot.features import fit_ticks
 from emoannot.records import Annotation, FaceTrack, Frame, ModalityFeatures, ModelRecord, Transcript, VideoInfo
 from emoannot.speech import ASR_SHA256, SpeechModels, transcribe
-from emoannot.timeline import n_ticks, segments_to_mask, tick_of_time, ticks_to_frames
+from emoannot.timeline import n_ticks, segments_to_mask, tick_of_time, ticks_to_frames, video_end
 from emoannot.video import AUDIO_RATE, iter_frames, load_audio, probe
 
 Hook = Callable[..., None]
@@ -151,11 +151,14 @@ class Engine:
         from emoannot.features.audio import encoder_ticks, speech_mask
 
         with timer.stage("audio"):
-            audio = load_audio(info.path) if info.has_audio else np.zeros(0, np.float32)
+            # on the frames' clock (silence first when the audio starts late), and not far past the video
+            cap = info.duration_s + 1.0 if info.duration_s > 0 else None
+            audio = (load_audio(info.path, offset_s=info.audio_offset_s, max_seconds=cap) if info.has_audio
+                     else np.zeros(0, np.float32))
         with timer.stage("speech"):
             transcript = transcribe(audio, self.speech)
         with timer.stage("audio_features"):
-            k = n_ticks(info.duration_s if info.duration_s > 0 else len(audio) / AUDIO_RATE)
+            k = n_ticks(len(audio) / AUDIO_RATE)  # fitted to the video's ticks once the frames are decoded
             mask = speech_mask(transcript.speech, k)
             if mask.any():
                 ticks = encoder_ticks(audio, self.encoder, k, transcript.speech)
@@ -180,7 +183,7 @@ class Engine:
             audio_future = pool.submit(self._audio_path, info, timer)
             with timer.stage("decode+faces"):
                 track = track_faces(_timed_frames(iter_frames(info, self.settings.faces.max_side), timer),
-                                    info.duration_s, self.settings.faces, self.detector, hook,
+                                    self.settings.faces, self.detector, hook,
                                     info.estimated_frames or None)
             hook("faces", completed=track.n_frames, total=track.n_frames)
             with timer.stage("visual"):
@@ -188,17 +191,17 @@ class Engine:
             hook("speech", completed=0, total=1)
             transcript, audio_ticks, audio_mask = audio_future.result()
         hook("speech", completed=1, total=1)
-        k = len(visual.mask)  # the face stage decided the tick count (from the frames when no duration is stated)
+        k = len(visual.mask)  # the decoded frames decide the tick count (timeline.video_ticks)
         audio = audio_features(fit_ticks(audio_ticks, k), fit_ticks(audio_mask, k), self.audio_head)
+        transcript = transcript.clipped(video_end(track.times))
         warnings.extend(transcript.warnings)
         if not info.has_audio:
             warnings.append("the video has no audio stream: valence/arousal come from the face alone.")
         elif not transcript.speech:
             warnings.append("no speech was found in the audio: valence/arousal come from the face alone.")
-        expected = info.duration_s * info.fps
-        if expected > 10 and track.n_frames < 0.9 * expected:
-            warnings.append(f"only {track.n_frames} of about {expected:.0f} frames could be decoded: the file "
-                            "looks truncated or damaged; the outputs cover the decodable part.")
+        if _looks_truncated(info, track.times):
+            warnings.append(f"only {track.n_frames} of about {info.duration_s * info.fps:.0f} frames could be decoded: "
+                            "the file looks truncated or damaged; the outputs cover the decodable part.")
         if not track.present.any():
             warnings.append("no face was found in any frame: valence/arousal come from the voice and words alone.")
         with timer.stage("text"):
@@ -218,6 +221,16 @@ class Engine:
             tick_va = fuse(self.fusion, ex.features, self.device)
         (hook or _no_hook)("fusion", completed=1, total=1)
         return to_annotation(ex, tick_va, timer.seconds, self.models, self.settings)
+
+
+def _looks_truncated(info: VideoInfo, times: np.ndarray) -> bool:
+    """The frames end well before the stated duration, read either as a length (most containers) or as an
+    end time on the file's own clock (Matroska written with a start offset states it so)."""
+    stated = info.duration_s
+    if stated * info.fps <= 10 or len(times) == 0:
+        return False
+    end = video_end(times)
+    return end < 0.9 * stated and info.start_s + end < 0.9 * stated
 
 
 def to_annotation(ex: Extracted, tick_va: np.ndarray, seconds: dict[str, float],

@@ -36,6 +36,9 @@ class VideoInfo:
     audio_rate: int
     audio_channels: int
     size_bytes: int
+    start_s: float = 0.0  #: the container's start in the file's own clock; every time here counts from it
+    audio_offset_s: float = 0.0  #: where the audio stream starts (seconds after the container's start)
+    video_stream: int = 0  #: index of the analysed video stream (attached pictures are skipped)
 
     @property
     def estimated_frames(self) -> int:
@@ -107,6 +110,14 @@ class Transcript:
     def speech_seconds(self) -> float:
         return float(sum(s.end - s.start for s in self.speech))
 
+    def clipped(self, end: float) -> "Transcript":
+        """Only what lies before `end` seconds (audio that outlasts the video has no frame to go to)."""
+        speech = tuple(Segment(s.start, min(s.end, end)) for s in self.speech if s.start < end)
+        words = tuple(w for w in self.words if w.start < end)
+        if speech == self.speech and words == self.words:
+            return self
+        return Transcript(speech, words, self.language, self.asr_model, self.warnings)
+
 
 @dataclass(frozen=True)
 class ModalityFeatures:
@@ -151,6 +162,13 @@ class Annotation:
     @property
     def n_frames(self) -> int:
         return int(self.times.shape[0])
+
+    @property
+    def duration_s(self) -> float:
+        """The time range the frames cover: the last frame's time plus one frame interval."""
+        from emoannot.timeline import video_end
+
+        return video_end(self.times)
 
     def to_dataframe(self, extra_columns: bool = False):
         """The per-frame table of `<name>.csv` as a pandas DataFrame (columns: CSV_COLUMNS, then with

@@ -28,13 +28,20 @@ def n_ticks(duration_s: float) -> int:
     return max(1, int(math.ceil(duration_s * MODEL_FPS - 1e-9)))
 
 
-def video_ticks(duration_s: float, frame_times: np.ndarray) -> int:
-    """K for a video: its stated duration, or where the container states none, the decoded frames' span
-    (the last frame's time plus one frame interval)."""
-    if duration_s > 0 or len(frame_times) == 0:
-        return n_ticks(duration_s)
-    step = float(np.median(np.diff(frame_times))) if len(frame_times) > 1 else 1 / MODEL_FPS
-    return n_ticks(float(frame_times[-1]) + step)
+def frame_step(frame_times: np.ndarray) -> float:
+    """The typical interval between decoded frames (1 / MODEL_FPS for a single frame)."""
+    return float(np.median(np.diff(frame_times))) if len(frame_times) > 1 else 1 / MODEL_FPS
+
+
+def video_end(frame_times: np.ndarray) -> float:
+    """Where the video's time range ends: the last decoded frame plus one frame interval (0 without frames)."""
+    return float(frame_times[-1]) + frame_step(frame_times) if len(frame_times) else 0.0
+
+
+def video_ticks(frame_times: np.ndarray) -> int:
+    """K for a video: the ticks covering its decoded frames, [0, video_end). The decoded frames decide, not
+    the container's stated duration, which can be missing (streamed WebM, raw H.264) or wrong."""
+    return n_ticks(video_end(frame_times))
 
 
 def tick_of_time(t: float | np.ndarray, k: int | None = None) -> int | np.ndarray:

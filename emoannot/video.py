@@ -3,6 +3,7 @@
 binary shipped by imageio-ffmpeg."""
 from __future__ import annotations
 
+import os
 import subprocess
 from fractions import Fraction
 from pathlib import Path
@@ -19,6 +20,11 @@ VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".flv", ".m4v", ".m
                     ".mts")
 
 
+def _url(path: Path) -> str:
+    """An absolute path: FFmpeg reads a relative name with ':' in it ('take:2.mp4') as a protocol URL."""
+    return os.path.abspath(path)
+
+
 def _open(path: Path):
     import av
 
@@ -29,7 +35,7 @@ def _open(path: Path):
     if path.stat().st_size == 0:
         raise InputError(f"{path} is empty (0 bytes); the copy or download probably failed.", stage="probe")
     try:
-        return av.open(str(path))
+        return av.open(_url(path))
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:
         raise InputError(f"{path} is not a readable video ({exc.__class__.__name__}: {exc}). "
                          "Check that the file is complete and is a video format FFmpeg reads.", stage="probe") from exc
@@ -44,34 +50,59 @@ def _rotation_of(stream) -> int:
     return 0
 
 
+def _start(stream) -> float | None:
+    return float(stream.start_time * stream.time_base) if stream.start_time is not None and stream.time_base else None
+
+
+def _video_stream(container):
+    """The first real video stream: an attached picture (cover art of an mp3/m4a) is not a video."""
+    import av
+
+    for s in container.streams.video:
+        if not s.disposition & av.stream.Disposition.attached_pic:
+            return s
+    return None
+
+
 def probe(path: Path) -> VideoInfo:
+    """What the container says, with every time on one clock: seconds since the container's start."""
     path = Path(path)
     with _open(path) as container:
-        if not container.streams.video:
+        vs = _video_stream(container)
+        if vs is None:
             kind = "an audio-only file" if container.streams.audio else "a file without video"
-            raise InputError(f"{path} is {kind}: emoannot needs a video stream. "
+            extra = " (its picture is cover art, not video)" if container.streams.video else ""
+            raise InputError(f"{path} is {kind}{extra}: emoannot needs a video stream. "
                              "Add a still image track with ffmpeg if you want to analyse the voice alone.",
                              stage="probe")
-        vs = container.streams.video[0]
+        if vs.codec_context.width < 16 or vs.codec_context.height < 16:
+            raise InputError(f"{path}: the video is {vs.codec_context.width}x{vs.codec_context.height} pixels, too "
+                             "small to hold a face; emoannot needs frames of at least 16x16.", stage="probe")
         rate = vs.average_rate or vs.guessed_rate or Fraction(30)
+        starts = [t for t in (_start(s) for s in container.streams if s is vs or s.type == "audio") if t is not None]
+        origin = (container.start_time / 1_000_000 if container.start_time is not None
+                  else min(starts, default=0.0))
         if vs.duration is not None and vs.time_base is not None:
             duration = float(vs.duration * vs.time_base)
         elif container.duration:
             duration = container.duration / 1_000_000
         else:
-            duration = 0.0
+            duration = 0.0  # not stated (a streamed WebM, raw H.264): the decoded frames will tell
         width, height = vs.codec_context.width, vs.codec_context.height
         vcodec = vs.codec_context.name
         aud = container.streams.audio[0] if container.streams.audio else None
+        audio_offset = max(0.0, (_start(aud) or origin) - origin) if aud is not None else 0.0
         n_rep = int(vs.frames or 0)
         rotation = _rotation_of(vs)
+        index = vs.index
     if rotation in (90, 270):
         width, height = height, width
     return VideoInfo(
         path=path, width=width, height=height, fps=float(rate), n_frames_reported=n_rep,
         duration_s=duration, rotation=rotation, video_codec=vcodec, has_audio=aud is not None,
         audio_codec=aud.codec_context.name if aud else "", audio_rate=int(aud.rate or 0) if aud else 0,
-        audio_channels=int(aud.channels or 0) if aud else 0, size_bytes=path.stat().st_size)
+        audio_channels=int(aud.channels or 0) if aud else 0, size_bytes=path.stat().st_size,
+        start_s=origin, audio_offset_s=audio_offset, video_stream=index)
 
 
 def _rotate(rgb: np.ndarray, rotation: int) -> np.ndarray:
@@ -87,7 +118,7 @@ def iter_frames(info: VideoInfo, max_side: int = 640) -> Iterator[Frame]:
     longest = max(info.width, info.height)
     scale = max(1.0, longest / max_side)
     with _open(info.path) as container:
-        vs = container.streams.video[0]
+        vs = container.streams[info.video_stream]
         vs.thread_type = "AUTO"
         cw, ch = vs.codec_context.width, vs.codec_context.height
         out_w, out_h = int(round(cw / scale)) // 2 * 2, int(round(ch / scale)) // 2 * 2
@@ -96,8 +127,10 @@ def iter_frames(info: VideoInfo, max_side: int = 640) -> Iterator[Frame]:
         try:
             for frame in container.decode(vs):
                 t = frame.time
-                if t is None:
+                if t is None:  # no timestamp (some raw streams): one frame interval after the previous one
                     t = (last_t + fallback_dt) if last_t is not None else 0.0
+                else:
+                    t -= info.start_s
                 last_t = t
                 rgb = frame.to_ndarray(format="rgb24", width=out_w, height=out_h)
                 yield Frame(index, float(t), _rotate(rgb, info.rotation), scale)
@@ -118,10 +151,14 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def load_audio(path: Path, rate: int = AUDIO_RATE) -> np.ndarray:
-    """Any file FFmpeg reads -> mono float32 samples at `rate`. Empty array when there is no audio."""
-    cmd = [ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(path), "-vn", "-ac", "1", "-ar", str(rate),
-           "-f", "f32le", "-"]
+def load_audio(path: Path, rate: int = AUDIO_RATE, offset_s: float = 0.0,
+               max_seconds: float | None = None) -> np.ndarray:
+    """Any file FFmpeg reads -> mono float32 samples at `rate` of its first audio stream; empty when there
+    is none. `offset_s` seconds of silence go first, so that sample 0 is at the container's start when the
+    audio starts later (VideoInfo.audio_offset_s); `max_seconds` stops decoding there (on that clock)."""
+    limit = [] if max_seconds is None else ["-t", f"{max(0.0, max_seconds - offset_s):.3f}"]
+    cmd = [ffmpeg_exe(), "-nostdin", "-v", "error", "-i", _url(path), "-map", "0:a:0?", "-vn", "-ac", "1",
+           "-ar", str(rate), *limit, "-f", "f32le", "-"]
     proc = subprocess.run(cmd, capture_output=True, check=False)
     if proc.returncode != 0:
         msg = proc.stderr.decode(errors="replace").strip().splitlines()
@@ -129,4 +166,6 @@ def load_audio(path: Path, rate: int = AUDIO_RATE) -> np.ndarray:
             return np.zeros(0, dtype=np.float32)
         raise InputError(f"{path}: the audio could not be decoded ({msg[-1] if msg else 'ffmpeg failed'}).",
                          stage="audio")
-    return np.frombuffer(proc.stdout, dtype=np.float32).copy()
+    audio = np.frombuffer(proc.stdout, dtype=np.float32)
+    pad = int(round(offset_s * rate))
+    return np.concatenate([np.zeros(pad, np.float32), audio]) if pad > 0 else audio.copy()

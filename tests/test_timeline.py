@@ -59,9 +59,8 @@ def test_window_starts_cover_every_tick_and_end_at_the_last():
         assert covered.all() and s[-1] == k - 100 and s == sorted(set(s))
 
 
-def test_video_ticks_come_from_the_frames_without_a_stated_duration():
-    frames = np.arange(192) / 24.0  # 8 s at 24 fps, no container duration
-    assert video_ticks(0.0, frames) == 80
-    assert video_ticks(8.0, frames) == 80
-    assert video_ticks(5.0, frames) == 50  # a stated duration wins
-    assert video_ticks(0.0, np.zeros(0)) == 1
+def test_video_ticks_cover_the_decoded_frames():
+    frames = np.arange(192) / 24.0  # 8 s at 24 fps
+    assert video_ticks(frames) == 80
+    assert video_ticks(frames[:100]) == 42  # 100 frames end at 4.1667 s
+    assert video_ticks(np.zeros(0)) == 1 and video_ticks(np.zeros(1)) == 1

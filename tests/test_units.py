@@ -113,7 +113,7 @@ def test_track_faces_one_crop_per_tick_and_gaps_filled():
         rgb[:, :, 0] = 1 if i in (3, 4) else 0
         rgb[30:90, 30:90] = 80 + i
         frames.append(Frame(i, i / 5, rgb, 1.0))
-    track = track_faces(frames, 2.4, FaceConfig(), FakeDetector())
+    track = track_faces(frames, FaceConfig(), FakeDetector())
     assert track.n_frames == 12 and track.present.tolist() == [i not in (3, 4) for i in range(12)]
     assert track.crops.shape == (24, 48, 48) and len(track.crop_mask) == 24
     assert not track.crop_mask[6] and not track.crop_mask[8]  # frames 3 and 4 had no face

@@ -27,6 +27,7 @@ def manifest(a: Annotation, device: str, outputs: dict[str, str]) -> dict:
     return {
         "input": a.info.to_dict(),
         "frames_decoded": a.n_frames,
+        "duration_s": a.duration_s,
         "first_time_s": float(a.times[0]) if a.n_frames else None,
         "last_time_s": float(a.times[-1]) if a.n_frames else None,
         "face_coverage": a.faces.coverage,

@@ -1,9 +1,11 @@
 """Annotated video: face box, a circumplex inset with the current point, a scrolling timeline strip,
-subtitles; the original audio is kept. Frames are decoded a second time and re-encoded with the
-ffmpeg binary of imageio-ffmpeg (libx264), then the original audio is muxed in."""
+subtitles; the original audio is kept. Frames are decoded a second time and re-encoded by PyAV
+(libx264) at their own timestamps, then the ffmpeg binary muxes in the original audio."""
 from __future__ import annotations
 
+import os
 import subprocess
+from fractions import Fraction
 from pathlib import Path
 from typing import Callable
 
@@ -84,7 +86,7 @@ def _strip(a: Annotation, i: int, width: int) -> np.ndarray:
 
     strip = np.full((STRIP_H, width, 3), 24, np.uint8)
     t = a.times[i]
-    span = min(STRIP_SECONDS, max(2.0, a.info.duration_s))
+    span = min(STRIP_SECONDS, max(2.0, a.duration_s))
     lo = t - span / 2
     sel = slice(int(np.searchsorted(a.times, lo)), int(np.searchsorted(a.times, lo + span, side="right")))
     xs = ((a.times[sel] - lo) / span * (width - 1)).astype(np.int32)
@@ -102,36 +104,45 @@ def _strip(a: Annotation, i: int, width: int) -> np.ndarray:
 
 
 def write_overlay(a: Annotation, path: Path, hook: Callable[..., None] | None = None, max_side: int = 1280) -> None:
-    import imageio_ffmpeg
+    """Encode the overlay with PyAV (libx264), each frame at its own timestamp (variable frame rate stays in
+    step with the audio), then mux in the original audio with the ffmpeg binary."""
+    import av
 
     frames = iter_frames(a.info, max_side)
     first = next(frames)
     h, w = first.rgb.shape[:2]
-    out_h = h + STRIP_H
     base = _circumplex_base(INSET)
     starts = np.asarray([w.start for w in a.transcript.words], np.float64)
     video_only = path.with_name(path.stem + ".video-only.mp4")
-    fps = a.info.fps if a.info.fps > 0 else 30.0
-    writer = imageio_ffmpeg.write_frames(str(video_only), (w, out_h), fps=fps, codec="libx264", quality=None,
-                                         bitrate=None, macro_block_size=2, pix_fmt_out="yuv420p",
-                                         output_params=["-crf", "23", "-preset", "veryfast"], ffmpeg_log_level="error")
-    writer.send(None)
-    try:
+    time_base = Fraction(1, 90_000)
+    rate = Fraction(a.info.fps if a.info.fps > 0 else 30.0).limit_denominator(1001)
+    with av.open(str(video_only), "w") as out:
+        stream = out.add_stream("libx264", rate=rate, options={"crf": "23", "preset": "veryfast"})
+        stream.width, stream.height, stream.pix_fmt = w, h + STRIP_H, "yuv420p"
+        stream.codec_context.time_base = time_base
+        last_pts = -1
+
         def emit(frame) -> None:
+            nonlocal last_pts
             i = min(frame.index, a.n_frames - 1)
-            img = draw_frame(frame.rgb, i, a, base, starts)
-            writer.send(np.ascontiguousarray(np.concatenate([img, _strip(a, i, w)], 0)))
+            img = np.ascontiguousarray(np.concatenate([draw_frame(frame.rgb, i, a, base, starts), _strip(a, i, w)], 0))
+            vf = av.VideoFrame.from_ndarray(img, format="rgb24")
+            last_pts = vf.pts = max(last_pts + 1, int(round(frame.time_s / time_base)))
+            vf.time_base = time_base
+            out.mux(stream.encode(vf))
             if hook is not None and frame.index % 25 == 0:
                 hook("video", completed=frame.index + 1, total=a.n_frames)
 
         emit(first)
         for frame in frames:
             emit(frame)
-    finally:
-        writer.close()
+        out.mux(stream.encode(None))
     if a.info.has_audio:
-        cmd = [ffmpeg_exe(), "-nostdin", "-v", "error", "-y", "-i", str(video_only), "-i", str(a.info.path),
-               "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-c:a", "aac", "-b:a", "128k", str(path)]
+        # ffmpeg starts each input at 0: shift the overlay back to its first frame's time so that both
+        # inputs keep the original's clock (the audio sits at its offset from the container start)
+        cmd = [ffmpeg_exe(), "-nostdin", "-v", "error", "-y", "-itsoffset", f"{first.time_s:.6f}", "-i", str(video_only),
+               "-i", os.path.abspath(a.info.path), "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-c:a", "aac",
+               "-b:a", "128k", str(path)]
         proc = subprocess.run(cmd, capture_output=True, check=False)
         video_only.unlink(missing_ok=True)
         if proc.returncode != 0:
