@@ -29,9 +29,9 @@ def run_checks(out: Path) -> tuple[dict, list[tuple[str, bool]]]:
                     "--no-plot", "--quiet"], check=True)
     means = {}
     for e, v in zip(EMOTIONS, videos):
-        df = pd.read_csv(out / f"{v.stem}.emoannot" / f"{v.stem}.csv")
+        df = pd.read_csv(out / f"{v.name}.emoannot" / f"{v.stem}.csv")
         means[e] = (df["valence"].mean(), df["arousal"].mean())
-    df = pd.read_csv(out / f"{PEXELS.stem}.emoannot" / f"{PEXELS.stem}.csv")
+    df = pd.read_csv(out / f"{PEXELS.name}.emoannot" / f"{PEXELS.stem}.csv")
     q = len(df) // 4
     means["pexels first quarter"] = (df["valence"][:q].mean(), df["arousal"][:q].mean())
     means["pexels last quarter"] = (df["valence"][-q:].mean(), df["arousal"][-q:].mean())

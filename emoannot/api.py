@@ -13,9 +13,10 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from emoannot.config import OutputFormat, Settings
+from emoannot.config import Settings
 from emoannot.errors import OutputError
-from emoannot.outputs import OutputPaths, atomic_folder, output_folder
+from emoannot.outputs import (OutputPaths, check_outputs_free, commit_folder, output_folder, output_names,
+                              partial_folder)
 from emoannot.records import Annotation, VideoInfo
 
 if TYPE_CHECKING:
@@ -50,49 +51,48 @@ def annotate(video: str | Path | VideoInfo, engine: "Engine | Settings | None" =
 
 
 def write_outputs(a: Annotation, folder: Path, device: str, hook: Hook | None = None) -> OutputPaths:
-    """Write every output `a.settings` asks for into `folder` (which appears atomically)."""
+    """Write every output `a.settings` asks for into `folder` (emoannot.outputs: the safety rules)."""
     from emoannot.outputs.csv import write_affwild2, write_csv
-    from emoannot.outputs.manifest import manifest, write_manifest
+    from emoannot.outputs.manifest import manifest
 
     settings = a.settings
     stem = a.info.path.stem
+    names = output_names(stem, settings)
     seconds = dict(a.seconds)
-    names: dict[str, str] = {"csv": f"{stem}.csv", "manifest": "manifest.json"}
     try:
-        with atomic_folder(folder) as tmp:
+        with partial_folder(folder) as tmp:
             t0 = time.perf_counter()
             table = write_csv(a, tmp / names["csv"], settings.extra_columns)
-            if OutputFormat.affwild2 in settings.formats:
-                names["affwild2"] = f"{stem}.affwild2.txt"
+            if "affwild2" in names:
                 write_affwild2(a, tmp / names["affwild2"])
             seconds["write"] = time.perf_counter() - t0
-            if settings.write_plot:
+            if "plot" in names:
                 from emoannot.outputs.plot import plot_tables
 
                 t0 = time.perf_counter()
-                names["plot"] = f"{stem}.png"
                 plot_tables([table], [stem], tmp / names["plot"], title=a.info.path.name)
                 seconds["plot"] = time.perf_counter() - t0
-            if settings.write_video:
+            if "video" in names:
                 from emoannot.outputs.overlay import write_overlay
 
                 t0 = time.perf_counter()
-                names["video"] = f"{stem}.annotated.mp4"
                 write_overlay(a, tmp / names["video"], hook)
                 seconds["video"] = time.perf_counter() - t0
-            write_manifest(manifest(replace(a, seconds=seconds), device, names), tmp / names["manifest"])
+            commit_folder(tmp, folder, names, manifest(replace(a, seconds=seconds), device, names), (a.info.path,))
     except OSError as exc:
         raise OutputError(f"cannot write the outputs into {folder} ({exc.strerror or exc}); check the free space "
                           "and permissions, or choose another folder with --out.", stage="output") from exc
-    return OutputPaths(folder=folder, csv=folder / names["csv"], manifest=folder / names["manifest"],
-                       plot=folder / names["plot"] if "plot" in names else None,
-                       video=folder / names["video"] if "video" in names else None,
-                       affwild2=folder / names["affwild2"] if "affwild2" in names else None)
+    paths = {k: folder / n for k, n in names.items()}
+    return OutputPaths(folder=folder, csv=paths["csv"], manifest=paths["manifest"], plot=paths.get("plot"),
+                       video=paths.get("video"), affwild2=paths.get("affwild2"))
 
 
 def predict(engine: "Engine", video: Path | VideoInfo, out_root: Path, hook: Hook | None = None,
             folder: Path | None = None) -> tuple[Annotation, OutputPaths]:
-    """Annotate `video` and write its outputs into `folder` (default: <out_root>/<name>.emoannot)."""
+    """Annotate `video` and write its outputs into `folder` (default: <out_root>/<file name>.emoannot).
+    A folder holding files emoannot did not write is refused before any work."""
     path = video.path if isinstance(video, VideoInfo) else Path(video)
+    folder = folder or output_folder(path, Path(out_root))
+    check_outputs_free(folder, output_names(path.stem, engine.settings), (path,))
     a = engine.annotate(video, hook)
-    return a, write_outputs(a, folder or output_folder(path, out_root), engine.device, hook)
+    return a, write_outputs(a, folder, engine.device, hook)

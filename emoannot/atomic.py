@@ -1,5 +1,6 @@
-"""Atomic writes, in one place: a file or folder is written under a temporary name beside its final
-place and renamed when complete, so that a failure, Ctrl-C or SIGTERM never leaves half of it."""
+"""Atomic writes, in one place: a file is written under a temporary name beside its final place and
+renamed when complete, so that a failure, Ctrl-C or SIGTERM never leaves half of it; result folders are
+filled from a partial folder beside them (outputs.commit_folder)."""
 from __future__ import annotations
 
 import os
@@ -33,25 +34,49 @@ def write_text(path: Path, text: str) -> None:
         tmp.write_text(text)
 
 
+PARTIAL = ".partial-"  #: marks a folder being written: `.<name>.partial-<pid>-<random>`
+
+
 @contextmanager
-def atomic_folder(final: Path) -> Iterator[Path]:
-    """Yield a temporary folder beside `final`; on success it replaces `final`, on any error it is removed."""
+def partial_folder(final: Path) -> Iterator[Path]:
+    """A temporary folder beside `final` for files being written; it is removed when the block ends (the
+    caller moves the finished files out first), also on an error, Ctrl-C or SIGTERM. The writer's pid is
+    in its name, so that a folder left by a killed process can be told apart (clean_stale_partials)."""
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=final.parent))
-    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; the finished folder gets the usual mode
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}{PARTIAL}{os.getpid()}-", dir=final.parent))
+    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; the finished files get the usual mode
     try:
         yield tmp
-        if final.exists():
-            old = final.with_name(f".{final.name}.old-{os.getpid()}")
-            os.replace(final, old)
-            os.replace(tmp, final)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, final)
-    except BaseException:
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise
+
+
+def clean_stale_partials(root: Path, recursive: bool = False) -> list[Path]:
+    """Remove the partial folders under `root` whose writer is no longer running (killed with -9, power
+    loss); returns what was removed."""
+    removed = []
+    if not Path(root).is_dir():
+        return removed
+    for p in (Path(root).rglob if recursive else Path(root).glob)(f".*{PARTIAL}*"):
+        try:
+            pid = int(p.name.rsplit(PARTIAL, 1)[1].split("-", 1)[0])
+        except (IndexError, ValueError):
+            continue
+        if p.is_dir() and not _alive(pid):
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _umask() -> int:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import json
-import signal
 import time
 import traceback
 from contextlib import contextmanager
@@ -17,8 +16,11 @@ from typing import Callable, Iterator
 
 from emoannot.api import predict
 from emoannot.atomic import atomic_path
-from emoannot.errors import EmoannotError, InputError
-from emoannot.outputs import SUFFIX
+from emoannot.atomic import clean_stale_partials
+from emoannot.errors import EmoannotError, InputError, OutputError
+from emoannot.interrupt import stop_on_signals
+from emoannot.hashing import file_identity
+from emoannot.outputs import MANIFEST, SUFFIX, output_folder
 from emoannot.outputs.manifest import read_manifest
 from emoannot.pipeline import Engine
 from emoannot.progress import BatchEvent, BatchStarted, VideoEvent
@@ -57,20 +59,28 @@ def find_videos(root: Path, recursive: bool = False, pattern: str | None = None)
 
 
 def out_folder_for(video: Path, root: Path, out_root: Path) -> Path:
-    rel = video.relative_to(root)
-    return out_root / rel.parent / f"{video.stem}{SUFFIX}"
+    """The result folder mirrors the input's place under `root` (names: outputs.output_folder)."""
+    return output_folder(video, out_root / video.relative_to(root).parent)
 
 
-def is_complete(folder: Path, engine: Engine) -> bool:
-    """Outputs all present and made with the same weights and settings."""
-    man = folder / "manifest.json"
+def is_complete(folder: Path, engine: Engine, video: Path) -> bool:
+    """Outputs all present, made from this very input file (size, mtime, fast hash) with the same weights
+    and settings."""
+    man = folder / MANIFEST
     if not man.is_file():
         return False
     try:
         m = read_manifest(man)
     except (OSError, json.JSONDecodeError):
         return False
+    if m.get("complete") is not True:
+        return False
     if any(not (folder / name).is_file() for name in m.get("outputs", {}).values()):
+        return False
+    try:
+        if m.get("input_identity") != file_identity(video):
+            return False
+    except OSError:
         return False
     shas = {x["name"]: x["sha256"] for x in m.get("models", [])}
     if any(shas.get(rec.name) != rec.sha256 for rec in engine.models):
@@ -109,37 +119,26 @@ def _write_csv(path: Path, columns, rows: list[dict]) -> None:
         w.writerows(rows)
 
 
-class _StopRequest:
-    """SIGINT and SIGTERM raise KeyboardInterrupt and also leave a flag: native code (mediapipe calls back
-    into Python from C++) can swallow the exception, so the batch checks the flag at every progress step
-    and between videos."""
-
-    def __init__(self) -> None:
-        self.signum: int | None = None
-
-    def check(self) -> None:
-        if self.signum is not None:
-            raise KeyboardInterrupt(f"signal {self.signum}")
+LOCK_FILE = ".emoannot-batch.lock"
 
 
 @contextmanager
-def stop_on_signals() -> Iterator[_StopRequest]:
-    stop = _StopRequest()
+def batch_lock(out_root: Path) -> Iterator[None]:
+    """One batch at a time per output folder: a second one exits with a clear message instead of racing
+    the first over summary.csv and the same result folders."""
+    import fcntl
 
-    def handler(signum, frame):  # noqa: ARG001
-        stop.signum = signum
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    try:
-        old = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    except ValueError:  # not the main thread: leave signals alone
-        yield stop
-        return
-    try:
-        yield stop
-    finally:
-        for sig, h in old.items():
-            signal.signal(sig, h)
+    out_root.mkdir(parents=True, exist_ok=True)
+    with open(out_root / LOCK_FILE, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputError(f"another emoannot batch is writing into {out_root}; wait for it to finish, or choose "
+                              "another --out.", stage="batch") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def _plan(videos: list[Path]) -> list[tuple[Path, VideoInfo | EmoannotError]]:
@@ -163,7 +162,9 @@ def run_batch(engine: Engine, root: Path, out_root: Path, videos: list[Path], re
     rows: list[dict] = []
     plan = _plan(videos)
     emit(BatchStarted(len(plan), sum(i.estimated_frames for _, i in plan if isinstance(i, VideoInfo))))
-    with stop_on_signals() as stop:
+    with batch_lock(out_root), stop_on_signals() as stop:
+        clean_stale_partials(out_root, recursive=True)
+
         def checked_hook(stage: str, completed: int = 0, total: int | None = None) -> None:
             stop.check()
             if hook is not None:
@@ -174,7 +175,7 @@ def run_batch(engine: Engine, root: Path, out_root: Path, videos: list[Path], re
                 stop.check()
                 estimate = info.estimated_frames if isinstance(info, VideoInfo) else 0
                 folder = out_folder_for(video, root, out_root)
-                if resume and is_complete(folder, engine):
+                if resume and is_complete(folder, engine, video):
                     report.skipped.append(str(video))
                     rows.append(summary_row(video, "skipped", folder, None, None))
                     emit(VideoEvent(i, video, "skipped", estimate))

@@ -94,8 +94,12 @@ def predict(
     quiet: bool,
 ) -> None:
     """Annotate videos: writes <name>.emoannot/ with <name>.csv, <name>.png and manifest.json."""
+    import numpy as np
+
     from emoannot.api import predict as run_predict
-    from emoannot.outputs import check_writable
+    from emoannot.atomic import clean_stale_partials
+    from emoannot.interrupt import stop_on_signals
+    from emoannot.outputs import check_writable, result_folders
     from emoannot.pipeline import Engine
     from emoannot.progress import progress_hook
     from emoannot.video import probe
@@ -113,23 +117,34 @@ def predict(
         if not good:
             raise typer.Exit(codes[0])
         check_writable(out_root)
+        clean_stale_partials(out_root)
         engine = Engine(settings)
     except EmoannotError as exc:
         raise _fail(exc) from None
-    with engine, progress_hook(False if quiet else None) as hook:
-        for info in good:
+    folders = result_folders([info.path for info in good], out_root)
+    with engine, progress_hook(False if quiet else None) as hook, stop_on_signals() as stop:
+        def checked_hook(stage: str, completed: int = 0, total: int | None = None) -> None:
+            stop.check()
             if hook is not None:
-                hook.reset(f"{info.path.name}: ")
-            try:
-                a, paths = run_predict(engine, info, out_root, hook)
-            except EmoannotError as exc:
-                _err(str(exc))
-                codes.append(exc.exit_code)
-                continue
-            for w in a.warnings:
-                _warn(f"{info.path.name}: {w}")
-            typer.echo(f"{info.path} -> {paths.folder} ({a.n_frames} frames, mean valence {a.valence.mean():+.2f}, "
-                       f"mean arousal {a.arousal.mean():+.2f})")
+                hook(stage, completed=completed, total=total)
+
+        try:
+            for info, folder in zip(good, folders):
+                if hook is not None:
+                    hook.reset(f"{info.path.name}: ")
+                try:
+                    a, paths = run_predict(engine, info, out_root, checked_hook, folder=folder)
+                except EmoannotError as exc:
+                    _err(str(exc))
+                    codes.append(exc.exit_code)
+                    continue
+                for w in a.warnings:
+                    _warn(f"{info.path.name}: {w}")
+                typer.echo(f"{info.path} -> {paths.folder} ({a.n_frames} frames, mean valence "
+                           f"{np.nanmean(a.valence):+.2f}, mean arousal {np.nanmean(a.arousal):+.2f})")
+        except KeyboardInterrupt:
+            _err("interrupted: the video being annotated left no partial output; finished ones are kept.")
+            raise typer.Exit(130) from None
     if codes:
         raise typer.Exit(codes[0] if len(codes) == len(videos) else 1)
 

@@ -1,6 +1,7 @@
 """`emoannot evaluate PRED GT`: CCC, Pearson r and RMSE per dimension against Aff-Wild2-format ground truth."""
 from __future__ import annotations
 
+import glob
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,12 +51,12 @@ def scores(pred: np.ndarray, gt: np.ndarray) -> Scores:
 
 
 def _prediction_for(pred_root: Path, stem: str) -> Path | None:
-    for cand in (pred_root / f"{stem}.csv", pred_root / f"{stem}.emoannot" / f"{stem}.csv",
-                 pred_root / f"{stem}.txt", pred_root / f"{stem}.affwild2.txt",
-                 pred_root / f"{stem}.emoannot" / f"{stem}.affwild2.txt"):
-        if cand.is_file():
-            return cand
-    return None
+    """The prediction for video `stem`: a CSV or txt of that stem, directly or in its result folder
+    (`<stem>.<ext>.emoannot/`); the Aff-Wild2 txt is preferred to the CSV inside a result folder."""
+    cands = [pred_root / f"{stem}.csv", pred_root / f"{stem}.txt", pred_root / f"{stem}.affwild2.txt"]
+    for folder in sorted(pred_root.glob(f"{glob.escape(stem)}.*.emoannot")):
+        cands += [folder / f"{stem}.affwild2.txt", folder / f"{stem}.csv"]
+    return next((c for c in cands if c.is_file()), None)
 
 
 def evaluate(pred: Path, gt: Path) -> tuple[Scores, dict[str, Scores], list[str]]:

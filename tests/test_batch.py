@@ -9,6 +9,7 @@ import time
 import pytest
 from typer.testing import CliRunner
 
+from emoannot.batch import LOCK_FILE
 from emoannot.cli import app
 
 from conftest import CREMA, need
@@ -48,19 +49,19 @@ def test_batch_survives_bad_files_and_resumes(folder, tmp_path):
     failures = {os.path.basename(r["path"]): r for r in rows(out / "failures.csv")}
     assert set(failures) == {"notes.mp4", "empty.mov"}
     assert "empty" in failures["empty.mov"]["message"] and failures["empty.mov"]["stage"] == "probe"
-    assert not (out / "notes.emoannot").exists()
+    assert not (out / "notes.mp4.emoannot").exists()
     assert "failed" in result.output
     # --resume skips the complete ones; --recursive adds the nested clip
     result = runner.invoke(app, ["batch", str(folder), "--out", str(out), "--no-plot", "--quiet", "--resume",
                                  "--recursive"])
     summary = {os.path.basename(r["path"]): r["status"] for r in rows(out / "summary.csv")}
     assert summary["hap.flv"] == "skipped" and summary["sad.flv"] == "skipped" and summary["neu.flv"] == "done"
-    assert (out / "nested" / "neu.emoannot" / "neu.csv").exists()
+    assert (out / "nested" / "neu.flv.emoannot" / "neu.csv").exists()
     # settings changed (plot now wanted): resume redoes them
     result = runner.invoke(app, ["batch", str(folder), "--out", str(out), "--quiet", "--resume",
                                  "--pattern", "*.flv"])
     assert result.exit_code == 0, result.output
-    assert (out / "hap.emoannot" / "hap.png").exists()
+    assert (out / "hap.flv.emoannot" / "hap.png").exists()
 
 
 def test_fail_fast_stops_at_the_first_failure(folder, tmp_path):
@@ -91,7 +92,7 @@ def test_interrupted_batch_leaves_no_partial_output_and_resume_finishes(tmp_path
     assert "interrupted" in output
     done = list(out.glob("*.emoannot"))
     assert 1 <= len(done) < 8
-    assert not [p for p in out.iterdir() if "partial" in p.name or p.name.startswith(".")]
+    assert not [p for p in out.iterdir() if "partial" in p.name or (p.name.startswith(".") and p.name != LOCK_FILE)]
     for f in done:
         assert (f / "manifest.json").exists()
     proc = subprocess.run(cmd, capture_output=True, timeout=600)

@@ -43,7 +43,7 @@ def test_cli_predict_with_tiny_weights(tiny_weights, silent_video, tmp_path):
     result = runner.invoke(app, ["predict", str(silent_video), "--out", str(tmp_path), "--weights", str(tiny_weights),
                                  "--device", "cpu", "--format", "affwild2", "--extra-columns", "--quiet"])
     assert result.exit_code == 0, result.output
-    folder = tmp_path / "silent.emoannot"
+    folder = tmp_path / "silent.mp4.emoannot"
     df = pd.read_csv(folder / "silent.csv")
     n = count_frames(silent_video)
     assert len(df) == n and tuple(df.columns[:12]) == CSV_COLUMNS and "valence_visual" in df
@@ -119,7 +119,7 @@ def test_cli_batch_with_tiny_weights(tiny_weights, silent_video, tmp_path):
     assert "[1/1] done" in result.output
     result = runner.invoke(app, [*args, "--quiet", "--resume"])
     assert result.exit_code == 0 and "[1/1] skipped" in result.output
-    assert (out / "x.emoannot" / "x.csv").exists()
+    assert (out / "x.mp4.emoannot" / "x.csv").exists()
 
 
 def test_plot_redraws_from_a_csv(tiny_engine, silent_video, tmp_path):

@@ -41,7 +41,7 @@ def test_predict_crema_clip_with_video(tmp_path):
     result = runner.invoke(app, ["predict", str(EXAMPLE), "--out", str(tmp_path), "--video", "--device", "cpu",
                                  "--format", "affwild2", "--extra-columns"])
     assert result.exit_code == 0, result.output
-    folder = tmp_path / "1001_DFA_HAP_XX.emoannot"
+    folder = tmp_path / "1001_DFA_HAP_XX.flv.emoannot"
     df, manifest = read_outputs(folder, "1001_DFA_HAP_XX")
     n = count_frames(EXAMPLE)
     check_table(df, n)
@@ -98,7 +98,7 @@ def test_silent_audio_has_no_speech_and_no_words(engine, silent_video, tmp_path)
 def test_short_clip_and_odd_path(engine, odd_name_video, tmp_path):
     out = tmp_path / "sortie à part"
     a, paths = predict(engine, odd_name_video, out)
-    assert paths.folder.name == "vidéo ünïcode 1.emoannot"
+    assert paths.folder.name == "vidéo ünïcode 1.flv.emoannot"
     df, _ = read_outputs(paths.folder, odd_name_video.stem)
     assert a.info.duration_s < 10  # shorter than one 10 s model window
     check_table(df, count_frames(odd_name_video))
@@ -196,7 +196,7 @@ def test_multilingual_base_model_annotates_a_clip_with_speech(tmp_path):
     result = runner.invoke(app, ["predict", str(EXAMPLE), "--out", str(tmp_path), "--asr-model", "base",
                                  "--language", "en", "--device", "cpu", "--no-plot", "--extra-columns", "--quiet"])
     assert result.exit_code == 0, result.output
-    df, manifest = read_outputs(tmp_path / "1001_DFA_HAP_XX.emoannot", "1001_DFA_HAP_XX")
+    df, manifest = read_outputs(tmp_path / "1001_DFA_HAP_XX.flv.emoannot", "1001_DFA_HAP_XX")
     assert "forget" in manifest["transcript"].lower() and manifest["language"] == "en"
     assert df["arousal_audio"].notna().sum() > 10
     names = [m["name"] for m in manifest["models"]]

@@ -42,7 +42,7 @@ def test_tampered_weights_are_refused(weights_copy, tmp_path):
         weights_info(weights_copy, "rjcma")
     result = runner.invoke(app, ["predict", str(EXAMPLE), "--weights", str(weights_copy), "--out", str(tmp_path / "o")])
     assert result.exit_code == 4 and "sha256 mismatch" in result.output
-    assert not (tmp_path / "o" / "1001_DFA_HAP_XX.emoannot").exists()
+    assert not (tmp_path / "o" / "1001_DFA_HAP_XX.flv.emoannot").exists()
 
 
 def test_untrained_or_missing_weights_are_refused(weights_copy):

@@ -1,18 +1,33 @@
 """Writers: per-frame CSV, Aff-Wild2 txt (csv.py), manifest (manifest.py), plot (plot.py) and annotated
-video (overlay.py), into one output folder that appears atomically (emoannot.atomic). They read
-records.Annotation and never import torch."""
+video (overlay.py). They read records.Annotation and never import torch.
+
+Where results go, and the rules that keep every file safe (README: "Names, overwriting and resume"):
+- a video's results go to `<out>/<file name with its extension>.emoannot/` (`talk.mp4.emoannot/`), so
+  talk.mp4 and talk.mov never share a folder; inputs of one `predict` call that still share a name get
+  a short, stable disambiguator from their folder's path (`talk.mp4-3fa2c1.emoannot/`);
+- inside it emoannot writes only the files its manifest names, and replaces only files that an earlier
+  manifest says it wrote itself: a user's own file, or an input, is never overwritten, moved or deleted;
+- new files are written beside the folder first and moved in when complete; manifest.json is written
+  last, so a result is complete exactly when its manifest says so.
+"""
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from emoannot.atomic import atomic_folder
+from emoannot.atomic import partial_folder, write_text
+from emoannot.config import OutputFormat, Settings
 from emoannot.errors import OutputError
 
-__all__ = ["SUFFIX", "OutputPaths", "atomic_folder", "check_writable", "output_folder"]
+__all__ = ["SUFFIX", "MANIFEST", "OutputPaths", "partial_folder", "check_writable", "output_folder", "output_names",
+           "result_folders", "commit_folder", "check_outputs_free"]
 
 SUFFIX = ".emoannot"
+MANIFEST = "manifest.json"
 
 
 @dataclass(frozen=True)
@@ -26,7 +41,35 @@ class OutputPaths:
 
 
 def output_folder(video: Path, out_root: Path) -> Path:
-    return out_root / f"{video.stem}{SUFFIX}"
+    """`<out_root>/<name with extension>.emoannot`."""
+    return out_root / f"{Path(video).name}{SUFFIX}"
+
+
+def result_folders(videos: list[Path], out_root: Path) -> list[Path]:
+    """One folder per input of a `predict` call; inputs that share a file name get a disambiguator made from
+    their own folder's absolute path (stable: the same input always gets the same name)."""
+    names = [Path(v).name for v in videos]
+    folders = []
+    for v, name in zip(videos, names):
+        if names.count(name) > 1:
+            tag = hashlib.sha1(os.path.abspath(Path(v).parent).encode()).hexdigest()[:6]
+            folders.append(out_root / f"{name}-{tag}{SUFFIX}")
+        else:
+            folders.append(out_root / f"{name}{SUFFIX}")
+    return folders
+
+
+def output_names(stem: str, settings: Settings) -> dict[str, str]:
+    """The files a result folder gets for these settings: kind -> file name."""
+    names = {"csv": f"{stem}.csv"}
+    if OutputFormat.affwild2 in settings.formats:
+        names["affwild2"] = f"{stem}.affwild2.txt"
+    if settings.write_plot:
+        names["plot"] = f"{stem}.png"
+    if settings.write_video:
+        names["video"] = f"{stem}.annotated.mp4"
+    names["manifest"] = MANIFEST
+    return names
 
 
 def check_writable(folder: Path) -> None:
@@ -38,3 +81,57 @@ def check_writable(folder: Path) -> None:
     except OSError as exc:
         raise OutputError(f"cannot write to {folder} ({exc.strerror}); choose another folder with --out.",
                           stage="output") from exc
+
+
+def _ours(folder: Path) -> set[str]:
+    """The files an earlier run says it wrote into `folder` (its manifest's outputs and kept files)."""
+    man = folder / MANIFEST
+    if not man.exists():
+        return set()
+    try:
+        m = json.loads(man.read_text())
+        listed = {**m.get("outputs", {}), **m.get("kept_from_earlier_runs", {})}
+        return {str(n) for n in listed.values()} | {MANIFEST}
+    except (OSError, ValueError, AttributeError) as exc:
+        raise OutputError(f"{man} is not an emoannot manifest ({exc}); emoannot will not write into {folder}. "
+                          "Move that folder away or choose another --out.", stage="output") from exc
+
+
+def check_outputs_free(folder: Path, names: dict[str, str], inputs: tuple[Path, ...] = ()) -> None:
+    """Refuse (before any work) a result folder whose place holds something emoannot did not write."""
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{folder} exists and is not a folder; emoannot never replaces a file it did not write. "
+                          "Rename it or choose another --out.", stage="output")
+    if not folder.is_dir():
+        return
+    ours = _ours(folder)
+    for name in names.values():
+        target = folder / name
+        if not (target.exists() or target.is_symlink()):
+            continue
+        if any(p.exists() and os.path.samefile(target, p) for p in inputs):
+            raise OutputError(f"{target} is an input of this run; emoannot will not overwrite it. Choose another "
+                              "--out.", stage="output")
+        if name not in ours:
+            raise OutputError(f"{target} exists and was not written by emoannot; move it away or choose another "
+                              "--out (emoannot only replaces files its manifest lists).", stage="output")
+
+
+def commit_folder(staged: Path, folder: Path, names: dict[str, str], manifest: dict,
+                  inputs: tuple[Path, ...] = ()) -> None:
+    """Move the files of `staged` into `folder`, then write its manifest. Only files an earlier manifest
+    lists are replaced; earlier outputs this run does not rewrite are kept and listed as kept."""
+    check_outputs_free(folder, names, inputs)
+    folder.mkdir(parents=True, exist_ok=True)
+    ours = _ours(folder)
+    new = {n for k, n in names.items() if k != "manifest"}
+    # 1. the manifest says the folder is being rewritten (a crash now leaves an incomplete, still-ours folder)
+    write_text(folder / MANIFEST, json.dumps({"complete": False, "outputs": {n: n for n in sorted(ours | new)}},
+                                             indent=2) + "\n")
+    # 2. the new files, each replaced in one rename
+    for n in sorted(new):
+        os.replace(staged / n, folder / n)
+    # 3. the manifest, last: the result is complete
+    kept = {n: n for n in sorted(ours - new - {MANIFEST}) if (folder / n).exists()}
+    final = {**manifest, "complete": True, "kept_from_earlier_runs": kept}
+    write_text(folder / MANIFEST, json.dumps(final, indent=2, default=str) + "\n")

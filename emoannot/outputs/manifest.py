@@ -7,6 +7,7 @@ from importlib import metadata
 from pathlib import Path
 
 from emoannot import __version__
+from emoannot.hashing import file_identity
 from emoannot.records import Annotation
 
 PACKAGES = ("torch", "mediapipe", "faster-whisper", "ctranslate2", "silero-vad", "transformers", "av",
@@ -26,6 +27,7 @@ def versions() -> dict[str, str]:
 def manifest(a: Annotation, device: str, outputs: dict[str, str]) -> dict:
     return {
         "input": a.info.to_dict(),
+        "input_identity": file_identity(a.info.path),
         "frames_decoded": a.n_frames,
         "duration_s": a.duration_s,
         "first_time_s": float(a.times[0]) if a.n_frames else None,
@@ -46,10 +48,6 @@ def manifest(a: Annotation, device: str, outputs: dict[str, str]) -> dict:
         "seconds": {k: round(v, 3) for k, v in a.seconds.items()},
         "outputs": outputs,
     }
-
-
-def write_manifest(data: dict, path: Path) -> None:
-    path.write_text(json.dumps(data, indent=2, default=str) + "\n")
 
 
 def read_manifest(path: Path) -> dict:

@@ -1,0 +1,39 @@
+"""Ctrl-C and SIGTERM stop long work cleanly: the partial outputs are removed on the way out."""
+from __future__ import annotations
+
+import signal
+from contextlib import contextmanager
+from typing import Iterator
+
+
+class _StopRequest:
+    """SIGINT and SIGTERM raise KeyboardInterrupt and also leave a flag: native code (mediapipe calls back
+    into Python from C++) can swallow the exception, so the batch checks the flag at every progress step
+    and between videos."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+
+    def check(self) -> None:
+        if self.signum is not None:
+            raise KeyboardInterrupt(f"signal {self.signum}")
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[_StopRequest]:
+    stop = _StopRequest()
+
+    def handler(signum, frame):  # noqa: ARG001
+        stop.signum = signum
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    try:
+        old = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread: leave signals alone
+        yield stop
+        return
+    try:
+        yield stop
+    finally:
+        for sig, h in old.items():
+            signal.signal(sig, h)
