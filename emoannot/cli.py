@@ -45,9 +45,16 @@ def with_shared_options(command):
 
     @functools.wraps(command)
     def wrapper(**kwargs):
+        from emoannot.speech import check_language
+
         values = {n: kwargs.pop(n) for n, _, _ in SHARED_OPTIONS}
         quiet = values.pop("quiet")
-        return command(settings=_settings(**values), quiet=quiet, **kwargs)
+        settings = _settings(**values)
+        try:
+            check_language(settings.speech)
+        except EmoannotError as exc:
+            raise _fail(exc) from None
+        return command(settings=settings, quiet=quiet, **kwargs)
 
     params = own + shared
     wrapper.__signature__ = sig.replace(parameters=params)
@@ -159,7 +166,7 @@ def plot(
 
     for p in csvs:
         if not p.is_file():
-            _err(f"{p}: no such file.")
+            _err(f"{p}: no such file{' (it is a folder)' if p.is_dir() else ''}; give the <name>.csv that predict wrote.")
             raise typer.Exit(2)
     target = out or (csvs[0].with_suffix(".png") if len(csvs) == 1 else csvs[0].with_name("comparison.png"))
     try:
@@ -177,20 +184,22 @@ def models(weights: WeightsOpt = "default") -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from emoannot.model.weights import read_registry, resolve_set, weights_info
+    from emoannot.model.weights import check_tensors, read_registry, resolve_set, weights_info
     from emoannot.speech.weights import ASR_SHA256
 
     try:
         folder = resolve_set(weights)
+        registry = read_registry(folder)
     except EmoannotError as exc:
         raise _fail(exc) from None
     table = Table(title=f"weights in {folder}")
     for col in ("name", "sha256", "status", "metrics"):
         table.add_column(col, overflow="fold")
     bad = False
-    for name in read_registry(folder):
+    for name in registry:
         try:
             info = weights_info(folder, name)
+            check_tensors(info)
             metrics = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in info.card["metrics"].items()
                        if isinstance(v, (int, float))}
             table.add_row(name, info.sha256[:16], "ok", json.dumps(metrics))
@@ -240,7 +249,10 @@ def batch(
     console = Console(stderr=True)
     with engine, progress_hook(False if quiet else None) as hook:
         bars = BatchBars(hook, say=lambda line: typer.echo(line, err=True), warn=_warn)
-        report = run_batch(engine, folder, out, videos, resume, fail_fast, hook, bars)
+        try:
+            report = run_batch(engine, folder, out, videos, resume, fail_fast, hook, bars)
+        except EmoannotError as exc:
+            raise _fail(exc) from None
     table = Table(title=f"emoannot batch: {folder}")
     for col in ("status", "videos"):
         table.add_column(col)
@@ -324,6 +336,7 @@ def evaluate(
     pred: Annotated[Path, typer.Argument(help="Prediction: emoannot CSV or Aff-Wild2 txt (file), or a folder of them.")],
     gt: Annotated[Path, typer.Argument(help="Ground truth: Aff-Wild2 txt (file), or a folder of them.")],
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the scores as JSON.")] = None,
+    allow_length_mismatch: Annotated[bool, typer.Option("--allow-length-mismatch", help="Pad or cut a prediction whose frame count differs from the ground truth's (a warning names both counts).")] = False,
 ) -> None:
     """CCC, Pearson r and RMSE per dimension; frames annotated -5 are skipped."""
     import json
@@ -333,10 +346,17 @@ def evaluate(
 
     from emoannot.evaluate import evaluate as run_eval
 
+    if json_out is not None and (json_out.is_dir() or not json_out.parent.is_dir()):
+        _err(f"--json {json_out}: {'is a folder' if json_out.is_dir() else f'the folder {json_out.parent} does not exist'}; "
+             "give a file name in an existing folder.")
+        raise typer.Exit(3)
+    notes: list[str] = []
     try:
-        pooled, per, missing = run_eval(pred, gt)
+        pooled, per, missing = run_eval(pred, gt, allow_length_mismatch, notes)
     except EmoannotError as exc:
         raise _fail(exc) from None
+    for note in notes:
+        _warn(note)
     table = Table(title="emoannot evaluate")
     for col in ("video", "frames", "CCC V", "CCC A", "r V", "r A", "RMSE V", "RMSE A"):
         table.add_column(col)

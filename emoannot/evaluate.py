@@ -27,16 +27,30 @@ def read_va(path: Path) -> np.ndarray:
         df = pd.read_csv(path, skipinitialspace=True)
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise DataError(f"{path}: cannot read ({exc}).") from exc
-    df.columns = [c.strip().lower() for c in df.columns]
+    df.columns = [str(c).strip().lower() for c in df.columns]
     if not {"valence", "arousal"} <= set(df.columns):
         raise DataError(f"{path}: needs 'valence' and 'arousal' columns (emoannot CSV or Aff-Wild2 txt).")
-    va = df[["valence", "arousal"]].to_numpy(np.float64)
+    va = df[["valence", "arousal"]].apply(pd.to_numeric, errors="coerce").to_numpy(np.float64, copy=True)
+    bad = np.isnan(va).any(1) & df[["valence", "arousal"]].notna().all(1).to_numpy()
+    if bad.any():
+        row = int(bad.argmax())
+        raise DataError(f"{path}: line {row + 2} ('{df['valence'].iloc[row]},{df['arousal'].iloc[row]}') is not a "
+                        "pair of numbers; fix that line (use -5 for an unannotated frame).")
     va[(va <= AFFWILD2_MISSING + 0.5).any(1)] = np.nan
     return va
 
 
-def score_pair(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Align lengths (pad the prediction with its last value, or truncate) and drop unannotated frames."""
+def score_pair(pred: np.ndarray, gt: np.ndarray, allow_length_mismatch: bool = False,
+               name: str = "", notes: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Drop unannotated frames. Prediction and ground truth must have one line per frame each; with
+    `allow_length_mismatch` the prediction is padded with its last value or cut to the ground truth."""
+    if len(pred) != len(gt) and not allow_length_mismatch:
+        raise DataError(f"{name}: the prediction has {len(pred)} frames and the ground truth {len(gt)}; they must "
+                        "match frame for frame (check that both come from the same video), or pass "
+                        "--allow-length-mismatch to pad or cut the prediction.")
+    if len(pred) != len(gt) and notes is not None:
+        notes.append(f"{name}: prediction {len(pred)} frames, ground truth {len(gt)}; the prediction was "
+                     f"{'padded with its last value' if len(pred) < len(gt) else 'cut'} to the ground truth.")
     if len(pred) < len(gt):
         pred = np.concatenate([pred, np.repeat(pred[-1:], len(gt) - len(pred), 0)]) if len(pred) else \
             np.full_like(gt, np.nan)
@@ -59,8 +73,10 @@ def _prediction_for(pred_root: Path, stem: str) -> Path | None:
     return next((c for c in cands if c.is_file()), None)
 
 
-def evaluate(pred: Path, gt: Path) -> tuple[Scores, dict[str, Scores], list[str]]:
-    """File vs file, or folder vs folder (matched by name). Returns pooled scores, per-video scores, unmatched."""
+def evaluate(pred: Path, gt: Path, allow_length_mismatch: bool = False,
+             notes: list[str] | None = None) -> tuple[Scores, dict[str, Scores], list[str]]:
+    """File vs file, or folder vs folder (matched by name). Returns pooled scores, per-video scores (a video
+    without any annotated frame is listed with 0 frames and NaN scores), unmatched ground-truth names."""
     if gt.is_file():
         pairs = [(pred, gt, gt.stem)]
     elif gt.is_dir():
@@ -77,10 +93,10 @@ def evaluate(pred: Path, gt: Path) -> tuple[Scores, dict[str, Scores], list[str]
         raise DataError(f"{gt}: no such file or folder.")
     per, all_p, all_g = {}, [], []
     for p, g, stem in pairs:
-        pv, gv = score_pair(read_va(p), read_va(g))
+        pv, gv = score_pair(read_va(p), read_va(g), allow_length_mismatch, f"{p} vs {g}", notes)
+        per[stem] = scores(pv, gv)
         if len(gv) < 2:
             continue
-        per[stem] = scores(pv, gv)
         all_p.append(pv)
         all_g.append(gv)
     if not all_g:

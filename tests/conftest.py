@@ -82,7 +82,9 @@ def tiny_weights(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_engine(tiny_weights):
+    """Tiny weights with the real speech models (tiny.en); no language check, so whisper base never loads."""
     from emoannot.api import load
+    from emoannot.config import SpeechConfig
 
-    with load(device="cpu", weights=str(tiny_weights)) as e:
+    with load(device="cpu", weights=str(tiny_weights), speech=SpeechConfig(check_language=False)) as e:
         yield e

@@ -24,13 +24,14 @@ def rows(path):
         return list(csv.DictReader(f))
 
 
-def test_public_api_annotates_and_gives_a_dataframe(tiny_engine, silent_video):
-    a = emoannot.annotate(silent_video, tiny_engine)
+def test_public_api_annotates_and_gives_a_dataframe(tiny_weights, silent_video):
+    with emoannot.load(device="cpu", weights=str(tiny_weights)) as engine:
+        a = emoannot.annotate(silent_video, engine)
     assert isinstance(a, emoannot.Annotation)
     df = a.to_dataframe()
     assert tuple(df.columns) == CSV_COLUMNS and len(df) == count_frames(silent_video)
     assert a.faces.coverage > 0.9 and not a.speech.any() and a.transcript.words == ()
-    assert tiny_engine.speech._recogniser is None and tiny_engine._words is None  # never needed: never loaded
+        assert engine.speech._recogniser is None and engine._words is None  # never needed: never loaded
     assert {"probe", "decode+faces", "visual", "speech", "fusion"} <= set(a.seconds)
 
 

@@ -53,9 +53,28 @@ def resolve_set(name_or_path: str | Path = DEFAULT_SET) -> Path:
     return folder
 
 
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise WeightsError(f"{path}: the {what} cannot be read as JSON ({type(exc).__name__}: {exc}); reinstall "
+                           "emoannot or retrain with `emoannot train`.") from exc
+
+
 def read_registry(folder: Path) -> dict[str, dict[str, Any]]:
+    """{part: {file, sha256, card}}; a damaged registry is a WeightsError (empty when there is none)."""
     path = folder / REGISTRY_FILE
-    return json.loads(path.read_text()) if path.exists() else {}
+    if not path.exists():
+        return {}
+    reg = _read_json(path, "weights registry")
+    if not isinstance(reg, dict):
+        raise WeightsError(f"{path} must map part names to entries, not be a {type(reg).__name__}; reinstall "
+                           "emoannot or retrain with `emoannot train`.")
+    for name, entry in reg.items():
+        if not (isinstance(entry, dict) and all(isinstance(entry.get(k), str) for k in ("file", "sha256", "card"))):
+            raise WeightsError(f"{path}: the entry of '{name}' needs 'file', 'sha256' and 'card'; reinstall emoannot "
+                               "or retrain with `emoannot train`.")
+    return reg
 
 
 def weights_info(folder: Path, name: str, verify: bool = True) -> WeightsInfo:
@@ -69,7 +88,9 @@ def weights_info(folder: Path, name: str, verify: bool = True) -> WeightsInfo:
         raise WeightsError(f"weights file {path} is missing; reinstall emoannot or retrain with `emoannot train`.")
     if path.suffix != ".safetensors":
         raise WeightsError(f"{path} is not a .safetensors file; emoannot never loads pickled weights.")
-    card = json.loads((folder / entry["card"]).read_text())
+    card = _read_json(folder / entry["card"], "model card")
+    if not isinstance(card, dict):
+        raise WeightsError(f"{folder / entry['card']}: a model card must be a JSON object; reinstall or retrain.")
     if verify:
         actual = sha256_of(path)
         if actual != entry["sha256"]:
@@ -82,8 +103,49 @@ def weights_info(folder: Path, name: str, verify: bool = True) -> WeightsInfo:
     return WeightsInfo(name, path, entry["sha256"], card)
 
 
+def tensor_shapes(info: WeightsInfo) -> dict[str, tuple[int, ...]]:
+    """The tensors' names and shapes from the safetensors header (a damaged header is a WeightsError)."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(info.path), framework="pt") as f:
+            return {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
+    except Exception as exc:  # noqa: BLE001 - safetensors raises several types for a damaged header
+        raise WeightsError(f"{info.path} is not a readable safetensors file ({type(exc).__name__}: {exc}); "
+                           "reinstall emoannot or retrain with `emoannot train`.") from exc
+
+
+def expected_shapes(info: WeightsInfo, shapes: dict[str, tuple[int, ...]]) -> dict[str, tuple[int, ...]] | None:
+    """The tensor shapes the module described by the card needs (None where the card does not fix them)."""
+    from emoannot.model.expression import ExpressionCNN
+    from emoannot.model.rjcma import RJCMA, RJCMAConfig
+
+    try:
+        if info.name == "expression_cnn":
+            module = ExpressionCNN(len(info.card["classes"]))
+        elif info.name == "rjcma":
+            module = RJCMA(RJCMAConfig.from_dict(info.card["config"]))
+        else:
+            return None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise WeightsError(f"{info.path}: its card does not describe a {info.name} ({type(exc).__name__}: {exc}); "
+                           "reinstall emoannot or retrain with `emoannot train`.") from exc
+    return {k: tuple(v.shape) for k, v in module.state_dict().items()}
+
+
+def check_tensors(info: WeightsInfo) -> None:
+    """The file's tensors are what its card says (names and shapes)."""
+    shapes = tensor_shapes(info)
+    want = expected_shapes(info, shapes)
+    if want is not None and want != shapes:
+        diff = sorted(set(want.items()) ^ set(shapes.items()))[:3]
+        raise WeightsError(f"{info.path} does not match the configuration in its card (first differences: {diff}); "
+                           "the card and the tensors come from different models: retrain with `emoannot train`.")
+
+
 def load_state(folder: Path, name: str) -> tuple[dict[str, torch.Tensor], WeightsInfo]:
     info = weights_info(folder, name)
+    check_tensors(info)
     return load_file(str(info.path)), info
 
 

@@ -75,8 +75,10 @@ def plot_tables(tables: list[pd.DataFrame], labels: list[str], path: Path, title
             sc = ax_c.scatter(v, ar, c=t, cmap="viridis", s=6)
         else:
             ax_c.scatter(v, ar, color=c, s=6)
-        ax_c.scatter(v[:1], ar[:1], marker="o", s=50, facecolor="none", edgecolor=c)
-        ax_c.scatter(v[-1:], ar[-1:], marker="s", s=40, color=c)
+        known = np.flatnonzero(np.isfinite(v) & np.isfinite(ar))  # empty cells: no information, no point
+        if len(known):
+            ax_c.scatter(v[known[:1]], ar[known[:1]], marker="o", s=50, facecolor="none", edgecolor=c)
+            ax_c.scatter(v[known[-1:]], ar[known[-1:]], marker="s", s=40, color=c)
     if len(tables) == 1:
         fig.colorbar(sc, ax=ax_c, label="time (s)", shrink=0.6)
     ax_v.set_ylabel("valence")
@@ -115,19 +117,54 @@ def plot_tables(tables: list[pd.DataFrame], labels: list[str], path: Path, title
         plt.close(fig)
 
 
-def plot_csvs(csvs: list[Path], out: Path) -> Path:
+PLOT_FORMATS = (".png", ".pdf", ".svg", ".jpg")
+NUMERIC = ("time_s", "valence", "arousal", "face", "speech")
+
+
+def read_frame_table(p: Path) -> pd.DataFrame:
+    """An emoannot per-frame CSV, checked: the columns the plot needs, numbers where numbers belong
+    (empty cells are allowed: no information)."""
     from emoannot.errors import InputError
 
-    tables = []
-    for p in csvs:
-        try:
-            df = pd.read_csv(p, keep_default_na=False, na_values=[""])
-        except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise InputError(f"{p}: cannot read it as a CSV ({exc}).", stage="plot") from exc
-        missing = {"time_s", "valence", "arousal", "face", "speech", "word"} - set(df.columns)
-        if missing:
-            raise InputError(f"{p} is not an emoannot per-frame CSV (missing {', '.join(sorted(missing))}).",
-                             stage="plot")
-        tables.append(df)
+    try:
+        df = pd.read_csv(p, keep_default_na=False, na_values=[""])
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"{p}: cannot read it as a CSV ({type(exc).__name__}); give a <name>.csv written by "
+                         "emoannot predict or batch.", stage="plot") from exc
+    missing = {"time_s", "valence", "arousal", "face", "speech", "word"} - set(df.columns)
+    if missing:
+        raise InputError(f"{p} is not an emoannot per-frame CSV (missing {', '.join(sorted(missing))}).",
+                         stage="plot")
+    for col in NUMERIC:
+        values = pd.to_numeric(df[col], errors="coerce")
+        bad = values.isna() & df[col].notna()
+        if bad.any():
+            row = int(bad.to_numpy().argmax())
+            raise InputError(f"{p}: column '{col}' holds '{df[col].iloc[row]}' on data row {row + 1}, not a number; "
+                             "the file was edited or is not an emoannot CSV.", stage="plot")
+        df[col] = values
+    if df["time_s"].isna().any() or len(df) == 0:
+        raise InputError(f"{p}: every row needs a time_s (and there must be rows).", stage="plot")
+    df[["face", "speech"]] = df[["face", "speech"]].fillna(0)
+    return df
+
+
+def check_plot_target(out: Path, inputs: list[Path]) -> None:
+    from emoannot.errors import OutputError
+
+    if out.is_dir():
+        raise OutputError(f"{out} is a folder; give a file name such as {out / 'plot.png'}.", stage="plot")
+    if any(out.exists() and p.exists() and out.samefile(p) for p in inputs):
+        raise OutputError(f"{out} is one of the input CSVs; choose another --out.", stage="plot")
+    if out.suffix.lower() not in PLOT_FORMATS:
+        raise OutputError(f"{out}: the plot's file name must end in {', '.join(PLOT_FORMATS)} (it sets the format).",
+                          stage="plot")
+    if not out.parent.is_dir():
+        raise OutputError(f"cannot write {out}: the folder {out.parent} does not exist; create it or choose another --out.", stage="plot")
+
+
+def plot_csvs(csvs: list[Path], out: Path) -> Path:
+    check_plot_target(out, csvs)
+    tables = [read_frame_table(p) for p in csvs]
     plot_tables(tables, [p.stem for p in csvs], out)
     return out

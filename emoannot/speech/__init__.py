@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from emoannot.config import AsrModel, SpeechConfig
+from emoannot.errors import InputError
 from emoannot.records import Segment, Transcript, Word
 from emoannot.speech.recognisers import LANGUAGE_ID_SECONDS, Recogniser, asr_label, load_recogniser
 from emoannot.speech.vad import detect_speech, load_vad
@@ -25,11 +26,27 @@ ASR_MAX_SPAN_S = 60.0  #: merged clips stop growing here
 ASR_WINDOW_S = 300.0  #: audio handed to one recogniser call at most (bounds its memory)
 
 
+def check_language(cfg: SpeechConfig) -> None:
+    """A `--language` whisper does not know, or one the English-only model cannot recognise, is refused
+    before any model loads (never silently ignored)."""
+    if cfg.language is None:
+        return
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    if cfg.language not in _LANGUAGE_CODES:
+        raise InputError(f"--language {cfg.language}: not a language code whisper knows; use a two-letter code such "
+                         f"as en, de, fr, es, zh ({len(_LANGUAGE_CODES)} are known).", stage="settings")
+    if cfg.asr_model == AsrModel.tiny_en and cfg.language != "en":
+        raise InputError(f"--language {cfg.language} needs the multilingual model (tiny.en recognises English "
+                         f"only): add --asr-model base.", stage="settings")
+
+
 class SpeechModels:
     """VAD, recogniser and language identifier for one SpeechConfig, each loaded on first use and then
     kept (a batch reuses them)."""
 
     def __init__(self, cfg: SpeechConfig, device: str) -> None:
+        check_language(cfg)
         self.cfg = cfg
         self.device = device
         self._vad = None

@@ -121,6 +121,10 @@ def train_affwild2(root: Path, out: Path, run_dir: Path, base_weights: str = "de
     from emoannot.pipeline import Engine
 
     items = find_items(root)
+    if not any(i.split == "val" for i in items) or not any(i.split == "train" for i in items):
+        raise DataError(f"{root} holds {len(items)} annotated video(s): training needs at least one for training "
+                        "and one for validation (put validation videos under a folder named 'valid...', or add "
+                        "videos so that every 5th one is held out).")
     settings = settings or Settings(weights=base_weights)
     engine = Engine(settings, with_fusion=False)
     cache = run_dir / "features"
