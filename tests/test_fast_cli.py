@@ -31,7 +31,7 @@ def test_public_api_annotates_and_gives_a_dataframe(tiny_weights, silent_video):
     df = a.to_dataframe()
     assert tuple(df.columns) == CSV_COLUMNS and len(df) == count_frames(silent_video)
     assert a.faces.coverage > 0.9 and not a.speech.any() and a.transcript.words == ()
-        assert engine.speech._recogniser is None and engine._words is None  # never needed: never loaded
+    assert engine.speech._recogniser is None and engine._words is None  # never needed: never loaded
     assert {"probe", "decode+faces", "visual", "speech", "fusion"} <= set(a.seconds)
 
 
