@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
+import numpy as np
+
 from emoannot.api import predict
 from emoannot.atomic import atomic_path
 from emoannot.atomic import clean_stale_partials
@@ -29,7 +31,8 @@ from emoannot.video import VIDEO_EXTENSIONS, probe
 
 SUMMARY_FILE = "summary.csv"
 FAILURES_FILE = "failures.csv"
-SUMMARY_COLUMNS = ("path", "status", "duration_s", "frames", "fps", "face_coverage", "speech_coverage", "words",
+SUMMARY_COLUMNS = ("path", "status", "duration_s", "frames", "fps", "face_coverage", "speech_coverage",
+                   "valued_coverage", "words",
                    "valence_mean", "valence_sd", "arousal_mean", "arousal_sd", "seconds", "output")
 
 
@@ -88,26 +91,35 @@ def is_complete(folder: Path, engine: Engine, video: Path) -> bool:
     return m.get("settings_fingerprint") == json.loads(json.dumps(engine.settings.fingerprint()))
 
 
+def _stats(values) -> dict:
+    """Mean and sd over the frames that have a value ('' when none has one)."""
+    v = np.asarray(values, np.float64)
+    v = v[np.isfinite(v)]
+    return {"mean": round(float(v.mean()), 4) if len(v) else "", "sd": round(float(v.std()), 4) if len(v) else ""}
+
+
 def summary_row(path: Path, status: str, folder: Path, a: Annotation | None, seconds: float | None) -> dict:
     row = {c: "" for c in SUMMARY_COLUMNS}
     row.update(path=str(path), status=status, output=str(folder))
     if a is not None:
         n = max(a.n_frames, 1)
+        v, ar = _stats(a.valence), _stats(a.arousal)
         row.update(duration_s=round(a.duration_s, 3), frames=a.n_frames, fps=round(a.info.fps, 3),
                    face_coverage=round(a.faces.coverage, 4), speech_coverage=round(float(a.speech.sum()) / n, 4),
-                   words=len(a.transcript.words), valence_mean=round(float(a.valence.mean()), 4),
-                   valence_sd=round(float(a.valence.std()), 4), arousal_mean=round(float(a.arousal.mean()), 4),
-                   arousal_sd=round(float(a.arousal.std()), 4), seconds=round(seconds or 0.0, 2))
-    elif (folder / "manifest.json").is_file():  # a skipped video: read back what the earlier run wrote
+                   valued_coverage=round(float(np.isfinite(a.valence).sum()) / n, 4),
+                   words=len(a.transcript.words), valence_mean=v["mean"], valence_sd=v["sd"],
+                   arousal_mean=ar["mean"], arousal_sd=ar["sd"], seconds=round(seconds or 0.0, 2))
+    elif (folder / MANIFEST).is_file():  # a skipped video: read back what the earlier run wrote
         import pandas as pd
 
-        m = read_manifest(folder / "manifest.json")
+        m = read_manifest(folder / MANIFEST)
         df = pd.read_csv(folder / m["outputs"]["csv"], usecols=["valence", "arousal", "speech"])
+        v, ar = _stats(df["valence"]), _stats(df["arousal"])
         row.update(duration_s=round(m.get("duration_s", m["input"]["duration_s"]), 3), frames=m["frames_decoded"],
                    fps=round(m["input"]["fps"], 3), face_coverage=round(m["face_coverage"], 4),
-                   speech_coverage=round(float(df["speech"].mean()), 4), words=m["words"],
-                   valence_mean=round(float(df["valence"].mean()), 4), valence_sd=round(float(df["valence"].std(ddof=0)), 4),
-                   arousal_mean=round(float(df["arousal"].mean()), 4), arousal_sd=round(float(df["arousal"].std(ddof=0)), 4),
+                   speech_coverage=round(float(df["speech"].mean()), 4),
+                   valued_coverage=round(float(df["valence"].notna().mean()), 4), words=m["words"],
+                   valence_mean=v["mean"], valence_sd=v["sd"], arousal_mean=ar["mean"], arousal_sd=ar["sd"],
                    seconds=round(sum(m["seconds"].values()), 2))
     return row
 

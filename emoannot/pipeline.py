@@ -18,9 +18,11 @@ from emoannot.config import AsrModel, Settings
 from emoannot.device import resolve_device
 from emoannot.faces import FaceDetector, track_faces
 from emoannot.features import fit_ticks
-from emoannot.records import Annotation, FaceTrack, Frame, ModalityFeatures, ModelRecord, Transcript, VideoInfo
+from emoannot.records import (SOURCE_NAMES, Annotation, FaceTrack, Frame, ModalityFeatures, ModelRecord, Transcript,
+                              VideoInfo)
 from emoannot.speech import ASR_SHA256, SpeechModels, transcribe
-from emoannot.timeline import n_ticks, segments_to_mask, tick_of_time, ticks_to_frames, video_end
+from emoannot.timeline import (EVIDENCE_S, n_ticks, segments_to_mask, tick_of_time, ticks_to_frames, video_end,
+                               within)
 from emoannot.video import AUDIO_RATE, iter_frames, load_audio, probe
 
 Hook = Callable[..., None]
@@ -195,15 +197,17 @@ class Engine:
         audio = audio_features(fit_ticks(audio_ticks, k), fit_ticks(audio_mask, k), self.audio_head)
         transcript = transcript.clipped(video_end(track.times))
         warnings.extend(transcript.warnings)
-        if not info.has_audio:
-            warnings.append("the video has no audio stream: valence/arousal come from the face alone.")
+        has_face = bool(track.present.any())
+        silent = "the video has no audio stream" if not info.has_audio else "no speech was found in the audio"
+        if not has_face and not transcript.speech:
+            warnings.append(f"{silent} and no face was found in any frame: valence/arousal are empty (no information).")
         elif not transcript.speech:
-            warnings.append("no speech was found in the audio: valence/arousal come from the face alone.")
+            warnings.append(f"{silent}: valence/arousal come from the face alone.")
+        elif not has_face:
+            warnings.append("no face was found in any frame: valence/arousal come from the voice and words alone.")
         if _looks_truncated(info, track.times):
             warnings.append(f"only {track.n_frames} of about {info.duration_s * info.fps:.0f} frames could be decoded: "
                             "the file looks truncated or damaged; the outputs cover the decodable part.")
-        if not track.present.any():
-            warnings.append("no face was found in any frame: valence/arousal come from the voice and words alone.")
         with timer.stage("text"):
             text = text_features(transcript.words, k, self.words if transcript.words else None, self.text_head)
         return Extracted(info, track, transcript, (visual, audio, text), tuple(warnings), timer.seconds)
@@ -248,8 +252,28 @@ def to_annotation(ex: Extracted, tick_va: np.ndarray, seconds: dict[str, float],
         va = np.where(f.mask[:, None], f.va, np.nan)[tick]
         per_mod[f"valence_{f.name}"] = va[:, 0].astype(np.float32)
         per_mod[f"arousal_{f.name}"] = va[:, 1].astype(np.float32)
+    # no information, no number: a frame gets a value only with some modality within EVIDENCE_S of it
+    evidence = within(np.logical_or.reduce([f.mask for f in ex.features]), EVIDENCE_S)
+    tick_va = np.where(evidence[:, None], tick_va, np.nan).astype(np.float32)
+    filled = _nearest_filled(tick_va)
+    known = evidence[tick]
+    valence = np.where(known, np.clip(ticks_to_frames(times, filled[:, 0]), -1, 1), np.nan).astype(np.float32)
+    arousal = np.where(known, np.clip(ticks_to_frames(times, filled[:, 1]), -1, 1), np.nan).astype(np.float32)
+    present = np.stack([f.mask[tick] for f in ex.features], 1)
+    names = [SOURCE_NAMES[f.name] for f in ex.features]
+    sources = tuple("+".join(n for n, p in zip(names, row) if p) for row in present)
     return Annotation(
-        info=ex.info, times=times, valence=np.clip(ticks_to_frames(times, tick_va[:, 0]), -1, 1),
-        arousal=np.clip(ticks_to_frames(times, tick_va[:, 1]), -1, 1), faces=ex.track, speech=speech,
+        info=ex.info, times=times, valence=valence, arousal=arousal, faces=ex.track, speech=speech,
         word=tuple(word), per_modality=per_mod, transcript=ex.transcript, tick_va=tick_va,
-        warnings=ex.warnings, seconds=seconds, models=models, settings=settings)
+        warnings=ex.warnings, seconds=seconds, models=models, settings=settings, sources=sources)
+
+
+def _nearest_filled(x: np.ndarray) -> np.ndarray:
+    """NaN rows replaced by the nearest finite row (so that interpolation reaches an evidence boundary)."""
+    ok = np.isfinite(x).all(1)
+    if ok.all() or not ok.any():
+        return np.nan_to_num(x)
+    idx, at = np.flatnonzero(ok), np.arange(len(x))
+    pos = np.searchsorted(idx, at)
+    left, right = idx[np.clip(pos - 1, 0, len(idx) - 1)], idx[np.clip(pos, 0, len(idx) - 1)]
+    return x[np.where(np.abs(at - left) <= np.abs(right - at), left, right)]

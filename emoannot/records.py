@@ -17,7 +17,9 @@ from emoannot.config import Settings
 
 #: the per-frame CSV's columns, in order (README: "What the outputs mean")
 CSV_COLUMNS = ("frame", "time_s", "valence", "arousal", "face", "face_score", "face_x", "face_y", "face_w",
-               "face_h", "speech", "word")
+               "face_h", "speech", "word", "sources")
+#: how each modality is named in the `sources` column
+SOURCE_NAMES = {"visual": "face", "audio": "voice", "text": "words"}
 
 
 @dataclass(frozen=True)
@@ -143,21 +145,25 @@ class ModelRecord:
 
 @dataclass(frozen=True)
 class Annotation:
-    """The result of annotating one video: everything the writers need. N = decoded frames, K = ticks."""
+    """The result of annotating one video: everything the writers need. N = decoded frames, K = ticks.
+
+    valence/arousal are NaN where no modality is present within EVIDENCE_S of the frame: no information,
+    no number. `sources` names the modalities present at each frame ("face+voice+words", "face", "")."""
     info: VideoInfo
     times: np.ndarray  #: [N] float64 seconds
-    valence: np.ndarray  #: [N] float32 in [-1, 1]
-    arousal: np.ndarray  #: [N] float32
+    valence: np.ndarray  #: [N] float32 in [-1, 1], NaN without evidence
+    arousal: np.ndarray  #: [N] float32, NaN without evidence
     faces: FaceTrack
     speech: np.ndarray  #: [N] bool, inside a voice-activity segment
     word: tuple[str, ...]  #: [N] word being spoken ('' otherwise)
     per_modality: dict[str, np.ndarray]  #: e.g. "valence_visual" -> [N] float32, nan where absent
     transcript: Transcript
-    tick_va: np.ndarray  #: [K, 2] fused prediction at the model rate
+    tick_va: np.ndarray  #: [K, 2] fused prediction at the model rate (NaN without evidence)
     warnings: tuple[str, ...]
     seconds: dict[str, float]
     models: tuple[ModelRecord, ...]
     settings: Settings = field(default_factory=Settings)
+    sources: tuple[str, ...] = ()  #: [N] modalities present at each frame, joined by "+"
 
     @property
     def n_frames(self) -> int:
@@ -189,6 +195,7 @@ class Annotation:
             "face_h": np.round(box[:, 3], 1),
             "speech": self.speech.astype(int),
             "word": list(self.word),
+            "sources": list(self.sources) if self.sources else [""] * self.n_frames,
         })
         if extra_columns:
             for name, values in self.per_modality.items():

@@ -21,6 +21,7 @@ MODEL_FPS = 10.0  #: ticks per second: the rate at which every modality is resam
 WINDOW = 100  #: RJCMA window length in ticks (10 s)
 INFER_HOP = 50  #: hop between inference windows; overlapping predictions are averaged
 TRAIN_HOP = 67  #: hop between training windows (the paper's 200/300 ratio)
+EVIDENCE_S = 1.0  #: a frame gets valence/arousal only if some modality is present within this many seconds
 
 
 def n_ticks(duration_s: float) -> int:
@@ -74,6 +75,19 @@ def ticks_to_frames(frame_times: np.ndarray, values: np.ndarray) -> np.ndarray:
     if len(values) == 0:
         return np.full(len(frame_times), np.nan, np.float32)
     return np.interp(frame_times, tick_times(len(values)), values).astype(np.float32)
+
+
+def within(mask: np.ndarray, seconds: float) -> np.ndarray:
+    """[K] bool: some tick of `mask` lies within `seconds` of this tick (a dilation on the grid)."""
+    reach = int(round(seconds * MODEL_FPS))
+    mask = np.asarray(mask, bool)
+    if reach <= 0 or not mask.any():
+        return mask.copy()
+    c = np.cumsum(np.pad(mask.astype(np.int64), (1, 0)))
+    k = len(mask)
+    lo = np.clip(np.arange(k) - reach, 0, k)
+    hi = np.clip(np.arange(k) + reach + 1, 0, k)
+    return (c[hi] - c[lo]) > 0
 
 
 def window_starts(k: int, window: int = WINDOW, hop: int = INFER_HOP) -> list[int]:

@@ -47,7 +47,7 @@ def test_cli_predict_with_tiny_weights(tiny_weights, silent_video, tmp_path):
     folder = tmp_path / "silent.mp4.emoannot"
     df = pd.read_csv(folder / "silent.csv")
     n = count_frames(silent_video)
-    assert len(df) == n and tuple(df.columns[:12]) == CSV_COLUMNS and "valence_visual" in df
+    assert len(df) == n and tuple(df.columns[: len(CSV_COLUMNS)]) == CSV_COLUMNS and "valence_visual" in df
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["frames_decoded"] == n
     shas = {m["name"]: m["sha256"] for m in manifest["models"]}
@@ -131,3 +131,44 @@ def test_plot_redraws_from_a_csv(tiny_engine, silent_video, tmp_path):
     result = runner.invoke(app, ["plot", str(paths.csv), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_no_information_gives_no_number(tiny_engine, tmp_path):
+    """A grey video with a silent audio track: no face, no speech, so no valence or arousal anywhere; the
+    writers show the gap instead of a guess."""
+    from conftest import ffmpeg
+    from emoannot.config import OutputFormat
+
+    grey = tmp_path / "grey.mp4"
+    ffmpeg("-f", "lavfi", "-i", "color=c=gray:s=320x240:d=20:r=10", "-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono",
+           "-t", "20", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", str(grey))
+    a = emoannot.annotate(grey, tiny_engine)
+    assert a.n_frames == 200 and np.isnan(a.valence).all() and np.isnan(a.arousal).all()
+    assert set(a.sources) == {""} and np.isnan(a.tick_va).all()
+    assert [w for w in a.warnings if "no information" in w] and not [w for w in a.warnings if "alone" in w]
+    from dataclasses import replace
+
+    engine_settings = replace(tiny_engine.settings, write_video=True, formats=(OutputFormat.csv, OutputFormat.affwild2))
+    from emoannot.api import write_outputs
+
+    paths = write_outputs(replace(a, settings=engine_settings), tmp_path / "grey.mp4.emoannot", "cpu")
+    df = pd.read_csv(paths.csv, keep_default_na=False, na_values=[""])
+    assert df["valence"].isna().all() and df["sources"].isna().all()
+    assert set((paths.affwild2).read_text().splitlines()[1:]) == {"-5.0000,-5.0000"}
+    assert json.loads(paths.manifest.read_text())["frames_with_values"] == 0
+    assert paths.plot.stat().st_size > 10_000 and paths.video.stat().st_size > 1_000
+
+
+def test_values_reach_one_second_beyond_the_evidence(tiny_engine, tmp_path):
+    """Face for the first 3 s, then grey: values end about 1 s after the face does; sources say face."""
+    from conftest import ffmpeg
+
+    clip = tmp_path / "face_then_grey.mp4"
+    ffmpeg("-i", str(EXAMPLE), "-f", "lavfi", "-i", "color=c=gray:s=480x360:d=4:r=30", "-filter_complex",
+           "[0:v]fps=30,setsar=1[a];[1:v]setsar=1[b];[a][b]concat=n=2:v=1:a=0[v]", "-map", "[v]", "-c:v", "libx264",
+           "-preset", "ultrafast", str(clip))
+    a = emoannot.annotate(clip, tiny_engine)
+    face_end = a.times[a.faces.present][-1]
+    valued = a.times[np.isfinite(a.valence)]
+    assert valued[0] < 0.1 and face_end + 0.8 <= valued[-1] <= face_end + 1.25
+    assert set(a.sources[: 10]) == {"face"} and a.sources[-1] == ""

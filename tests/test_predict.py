@@ -29,8 +29,10 @@ def check_table(df, n_frames):
     assert len(df) == n_frames
     assert (df["frame"].to_numpy() == np.arange(n_frames)).all()
     assert np.all(np.diff(df["time_s"].to_numpy()) > 0)
+    sources = df["sources"].fillna("")
     for col in ("valence", "arousal"):
-        assert df[col].notna().all() and df[col].between(-1, 1).all()
+        assert df.loc[sources != "", col].notna().all()  # evidence at the frame: always a value
+        assert df[col].dropna().between(-1, 1).all()
     assert set(df["face"].unique()) <= {0, 1} and set(df["speech"].unique()) <= {0, 1}
     faces = df[df["face"] == 1]
     assert faces[["face_score", "face_x", "face_y", "face_w", "face_h"]].notna().all().all()

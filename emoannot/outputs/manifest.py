@@ -6,6 +6,8 @@ import platform
 from importlib import metadata
 from pathlib import Path
 
+import numpy as np
+
 from emoannot import __version__
 from emoannot.hashing import file_identity
 from emoannot.records import Annotation
@@ -37,8 +39,9 @@ def manifest(a: Annotation, device: str, outputs: dict[str, str]) -> dict:
         "words": len(a.transcript.words),
         "language": a.transcript.language,
         "transcript": a.transcript.text,
-        "valence_mean": float(a.valence.mean()) if a.n_frames else None,
-        "arousal_mean": float(a.arousal.mean()) if a.n_frames else None,
+        "frames_with_values": int(np.isfinite(a.valence).sum()),
+        "valence_mean": float(np.nanmean(a.valence)) if np.isfinite(a.valence).any() else None,
+        "arousal_mean": float(np.nanmean(a.arousal)) if np.isfinite(a.arousal).any() else None,
         "warnings": list(a.warnings),
         "models": [{"name": m.name, "sha256": m.sha256, "source": m.detail} for m in a.models],
         "settings": a.settings.to_dict(),

@@ -34,8 +34,16 @@ def _circumplex_base(size: int) -> np.ndarray:
     return img
 
 
+def _runs(ok: np.ndarray) -> list[slice]:
+    """Contiguous stretches where `ok` is True (lines are drawn per stretch: no value, no line)."""
+    edges = np.diff(np.concatenate([[0], ok.astype(np.int8), [0]]))
+    return [slice(a, b) for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1))]
+
+
 def _va_colour(v: float) -> tuple[int, int, int]:
-    """RGB: red for negative valence, green for positive."""
+    """RGB: red for negative valence, green for positive, grey without a value."""
+    if not np.isfinite(v):
+        return (150, 150, 150)
     v = float(np.clip(v, -1, 1))
     return (int(200 * max(0, -v) + 40), int(180 * max(0, v) + 40), 60)
 
@@ -61,13 +69,18 @@ def draw_frame(rgb: np.ndarray, i: int, a: Annotation, base: np.ndarray, starts:
     inset = base.copy()
     c, r = INSET // 2, INSET // 2 - 6
     lo = max(0, i - int(2 * a.info.fps))
-    pts = np.stack([c + a.valence[lo : i + 1] * r, c - a.arousal[lo : i + 1] * r], 1).astype(np.int32)
-    cv2.polylines(inset, [pts], False, (120, 120, 200), 1, cv2.LINE_AA)
-    cv2.circle(inset, (int(c + v * r), int(c - ar * r)), 5, _va_colour(v), -1, cv2.LINE_AA)
+    trail_v, trail_a = a.valence[lo : i + 1], a.arousal[lo : i + 1]
+    for run in _runs(np.isfinite(trail_v) & np.isfinite(trail_a)):
+        pts = np.stack([c + trail_v[run] * r, c - trail_a[run] * r], 1).astype(np.int32)
+        cv2.polylines(inset, [pts], False, (120, 120, 200), 1, cv2.LINE_AA)
+    known = np.isfinite(v) and np.isfinite(ar)
+    if known:  # no information, no point
+        cv2.circle(inset, (int(c + v * r), int(c - ar * r)), 5, _va_colour(v), -1, cv2.LINE_AA)
     if h > INSET + 10 and w > INSET + 10:
         img[8 : 8 + INSET, w - INSET - 8 : w - 8] = inset
+        label = f"V {v:+.2f}  A {ar:+.2f}" if known else "V -  A -  (no information)"
         for colour, thickness in (((255, 255, 255), 2), ((20, 20, 20), 1)):
-            cv2.putText(img, f"V {v:+.2f}  A {ar:+.2f}", (w - INSET - 8, INSET + 22), cv2.FONT_HERSHEY_SIMPLEX,
+            cv2.putText(img, label, (w - INSET - 8, INSET + 22), cv2.FONT_HERSHEY_SIMPLEX,
                         0.4, colour, thickness, cv2.LINE_AA)
     # subtitles
     text = _subtitle(a, starts, t)
@@ -94,9 +107,11 @@ def _strip(a: Annotation, i: int, width: int) -> np.ndarray:
     cv2.line(strip, (0, mid), (width, mid), (80, 80, 80), 1)
     strip[0:5, xs[~a.faces.present[sel]]] = 150  # tick marks where there is no face
     for series, colour in ((a.valence, (80, 200, 120)), (a.arousal, (240, 150, 40))):
-        ys = (mid - series[sel] * (mid - 4)).astype(np.int32)
-        if len(xs) > 1:
-            cv2.polylines(strip, [np.stack([xs, ys], 1)], False, colour, 1, cv2.LINE_AA)
+        values = series[sel]
+        for run in _runs(np.isfinite(values)):
+            if run.stop - run.start > 1:
+                ys = (mid - values[run] * (mid - 4)).astype(np.int32)
+                cv2.polylines(strip, [np.stack([xs[run], ys], 1)], False, colour, 1, cv2.LINE_AA)
     cv2.line(strip, (width // 2, 0), (width // 2, STRIP_H), (255, 255, 255), 1)
     cv2.putText(strip, "valence", (4, STRIP_H - 18), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (80, 200, 120), 1)
     cv2.putText(strip, "arousal", (4, STRIP_H - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (240, 150, 40), 1)
