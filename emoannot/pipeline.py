@@ -84,7 +84,7 @@ class Engine:
         from emoannot.model.expression import ExpressionCNN
         from emoannot.model.heads import head_from_state
         from emoannot.model.rjcma import RJCMA, RJCMAConfig
-        from emoannot.model.weights import load_state, resolve_set
+        from emoannot.model.weights import load_state, read_registry, resolve_set
 
         self.settings = settings
         self.device = resolve_device(settings.device)
@@ -98,6 +98,11 @@ class Engine:
         self.audio_head = head_from_state(audio_state)
         self.text_head = head_from_state(text_state)
         infos = [cnn_info, audio_info, text_info]
+        self.visual_head = None  # optional: sets trained before it existed map the CNN's posteriors instead
+        if "visual_head" in read_registry(folder):
+            visual_state, visual_info = load_state(folder, "visual_head")
+            self.visual_head = head_from_state(visual_state)
+            infos.append(visual_info)
         self.fusion = None
         if with_fusion:
             fusion_state, fusion_info = load_state(folder, "rjcma")
@@ -189,7 +194,7 @@ class Engine:
                                     info.estimated_frames or None)
             hook("faces", completed=track.n_frames, total=track.n_frames)
             with timer.stage("visual"):
-                visual = visual_features(track, self.cnn, self.device)
+                visual = visual_features(track, self.cnn, self.device, self.visual_head)
             hook("speech", completed=0, total=1)
             transcript, audio_ticks, audio_mask = audio_future.result()
         hook("speech", completed=1, total=1)

@@ -31,7 +31,9 @@ def posterior_to_va(probs: np.ndarray) -> np.ndarray:
     return (probs @ va_matrix(FACE_CLASSES)).astype(np.float32)
 
 
-def visual_features(track: FaceTrack, model: ExpressionCNN, device: str = "cpu") -> ModalityFeatures:
+def visual_features(track: FaceTrack, model: ExpressionCNN, device: str = "cpu", head=None) -> ModalityFeatures:
+    """Per tick: the crop's embedding and the face-only (valence, arousal): the visual head's calibrated
+    estimate when the weights set has one, else the posterior-weighted average of the class points."""
     mask = track.crop_mask.copy()
     k = len(mask)
     dim = model.classifier.in_features
@@ -40,5 +42,5 @@ def visual_features(track: FaceTrack, model: ExpressionCNN, device: str = "cpu")
     if mask.any():
         emb, probs = embed_crops(model, track.crops[mask], device)
         values[mask] = emb
-        va[mask] = posterior_to_va(probs)
+        va[mask] = head.predict_va(emb) if head is not None else posterior_to_va(probs)
     return ModalityFeatures("visual", values, mask, va)

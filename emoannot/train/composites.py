@@ -1,7 +1,9 @@
 """Composite sequences for training RJCMA from unimodal corpora (no audio-visual V/A corpus exists here).
 
-A sequence of L model ticks is cut into 1-4 segments. Each segment has one emotion category shared by
-every modality present in it, and its target is the category's circumplex point (emoannot.labels):
+A sequence of L model ticks is cut into 1-4 segments, or (half of the sequences) into segments of
+0.5-4 s. A segment has one emotion category per modality, the same for all in most segments and a
+different one for the voice and words in mixed segments; its target is the circumplex point
+(emoannot.labels) of what the face shows, or of the voice when there is no face:
 - face: FER2013 images of that class, each held for 0.5-1.5 s (a face changes slowly);
 - voice: speech clips of that category (EmoDB / RAVDESS / CREMA-D) back to back with short pauses;
 - words: an EmoBank sentence whose own V/A label is among the closest to the category's point,
@@ -25,6 +27,9 @@ CATEGORIES = ("angry", "disgust", "fear", "happy", "sad", "neutral")
 EMOBANK_SCALE = 0.4  #: EmoBank's labels cluster near neutral: match sentences to the point scaled by this
 NEAREST_SENTENCES = 150
 P_FACE, P_SPEECH, P_WORDS = 0.75, 0.7, 0.8
+P_FAST = 0.5  #: share of sequences cut into short segments
+FAST_SEGMENT = (5, 40)  #: their segments last 0.5-4 s (in ticks)
+P_MIXED = 0.3  #: share of segments whose voice (and words) carry another emotion than the face
 
 
 @dataclass(frozen=True)
@@ -64,8 +69,26 @@ def build_pool(face_emb: np.ndarray, face_va: np.ndarray, face_y: np.ndarray, sp
     return Pool(fe, fv, clips, sents)
 
 
-def compose(pool: Pool, n: int, length: int, seed: int) -> tuple[Windows, np.ndarray]:
-    """n sequences of `length` ticks -> Windows and [n, length, 3] bool presence (face, speech, words)."""
+def _bounds(rng, length: int, fast: bool) -> list[int]:
+    """Segment boundaries: 0.5-4 s segments (a face that changes fast), or 1-4 segments of at least 1.5 s."""
+    if fast:
+        bounds = [0]
+        while bounds[-1] < length:
+            bounds.append(min(length, bounds[-1] + int(rng.integers(FAST_SEGMENT[0], FAST_SEGMENT[1] + 1))))
+        return bounds
+    n_seg = int(rng.integers(1, 5))
+    cuts = np.sort(rng.choice(np.arange(15, length - 14), size=n_seg - 1, replace=False)) if n_seg > 1 else []
+    return [0, *cuts, length]
+
+
+def compose(pool: Pool, n: int, length: int, seed: int, p_fast: float = P_FAST,
+            p_mixed: float = P_MIXED) -> tuple[Windows, np.ndarray]:
+    """n sequences of `length` ticks -> Windows and [n, length, 3] bool presence (face, speech, words).
+
+    The target of a segment is the point of what the face shows when a face is present, else of what the
+    voice says: in a mixed segment (p_mixed) the voice and the words carry other emotions than the face,
+    and the fusion must follow the face. Ticks of a segment with nothing present carry no label (no
+    information, no number)."""
     rng = np.random.default_rng(seed)
     dv = next(iter(pool.face_emb.values())).shape[1]
     da = next(c for c in pool.clips.values() if c)[0][0].shape[1]
@@ -74,24 +97,56 @@ def compose(pool: Pool, n: int, length: int, seed: int) -> tuple[Windows, np.nda
     aud = np.zeros((n, length, da + 3), np.float32)
     txt = np.zeros((n, length, dt + 3), np.float32)
     target = np.zeros((n, length, 2), np.float32)
+    labelled = np.ones((n, length), bool)
     present = np.zeros((n, length, 3), bool)
     cats = [c for c in CATEGORIES if len(pool.face_emb[c]) and pool.clips[c] and pool.sentences[c]]
+
+    def pick() -> str:
+        return cats[int(rng.integers(len(cats)))]
+
     for s in range(n):
-        n_seg = int(rng.integers(1, 5))
-        cuts = np.sort(rng.choice(np.arange(15, length - 14), size=n_seg - 1, replace=False)) if n_seg > 1 else []
-        bounds = [0, *cuts, length]
+        bounds = _bounds(rng, length, rng.random() < p_fast)
         for a, b in zip(bounds[:-1], bounds[1:]):
-            c = cats[int(rng.integers(len(cats)))]
-            target[s, a:b] = va_point(c)
-            if rng.random() < P_FACE:
-                _fill_face(vis[s], a, b, pool, c, rng, dv)
+            face = pick()
+            mixed = rng.random() < p_mixed
+            voice = pick() if mixed else face
+            words = (pick() if rng.random() < 0.5 else voice) if mixed else face
+            has_face = rng.random() < P_FACE
+            speech_ticks = np.zeros(0, np.int64)
+            if has_face:
+                _fill_face(vis[s], a, b, pool, face, rng, dv)
                 present[s, a:b, 0] = vis[s, a:b, -1] > 0
             if rng.random() < P_SPEECH:
-                speech_ticks = _fill_audio(aud[s], a, b, pool, c, rng, da)
+                speech_ticks = _fill_audio(aud[s], a, b, pool, voice, rng, da)
                 present[s, speech_ticks, 1] = True
                 if len(speech_ticks) and rng.random() < P_WORDS:
-                    present[s, _fill_text(txt[s], speech_ticks, pool, c, rng, dt), 2] = True
-    return Windows(vis, aud, txt, target, np.ones((n, length), bool)), present
+                    present[s, _fill_text(txt[s], speech_ticks, pool, words, rng, dt), 2] = True
+            target[s, a:b] = va_point(face if has_face or not len(speech_ticks) else voice)
+            labelled[s, a:b] = has_face or len(speech_ticks) > 0
+    return Windows(vis, aud, txt, target, labelled), present
+
+
+def faces_only(pool: Pool, n: int, length: int, seed: int, hold: int = 10) -> tuple[Windows, np.ndarray]:
+    """Mixed-order faces, `hold` ticks (1 s) each, no audio: does the fusion follow a face that changes?"""
+    rng = np.random.default_rng(seed)
+    dv = next(iter(pool.face_emb.values())).shape[1]
+    da = next(c for c in pool.clips.values() if c)[0][0].shape[1]
+    dt = next(iter(pool.sentences.values()))[0][0].shape[1]
+    vis = np.zeros((n, length, dv + 3), np.float32)
+    target = np.zeros((n, length, 2), np.float32)
+    cats = [c for c in CATEGORIES if len(pool.face_emb[c])]
+    for s in range(n):
+        for a in range(0, length, hold):
+            c = cats[int(rng.integers(len(cats)))]
+            j = int(rng.integers(len(pool.face_emb[c])))
+            vis[s, a : a + hold, :dv] = pool.face_emb[c][j]
+            vis[s, a : a + hold, dv : dv + 2] = pool.face_va[c][j]
+            vis[s, a : a + hold, -1] = 1.0
+            target[s, a : a + hold] = va_point(c)
+    present = np.zeros((n, length, 3), bool)
+    present[..., 0] = True
+    return (Windows(vis, np.zeros((n, length, da + 3), np.float32), np.zeros((n, length, dt + 3), np.float32),
+                    target, np.ones((n, length), bool)), present)
 
 
 def _fill_face(out: np.ndarray, a: int, b: int, pool: Pool, c: str, rng, dv: int) -> None:

@@ -109,10 +109,23 @@ def emobank_features(data: Path, cache: Path, log=print) -> TextFeatures:
 
 # ----------------------------------------------------------------------------- training
 
+def balanced_weights(labels: np.ndarray, boost: dict[int, float] | None = None) -> np.ndarray:
+    """Per-sample weights that give every class the same total (times `boost` for chosen classes)."""
+    labels = np.asarray(labels)
+    w = np.zeros(len(labels), np.float64)
+    for c in np.unique(labels):
+        sel = labels == c
+        w[sel] = (boost or {}).get(int(c), 1.0) / sel.sum()
+    return w / w.sum()
+
+
 def fit_head(x: np.ndarray, va: np.ndarray, cls: np.ndarray | None = None, n_classes: int = 0,
              x_val: np.ndarray | None = None, va_val: np.ndarray | None = None, epochs: int = 400,
-             lr: float = 2e-3, weight_decay: float = 1e-2, seed: int = 0, hidden: int = 128) -> VAHead:
-    """Full-batch Adam; keeps the epoch with the best validation mean CCC when a validation set is given."""
+             lr: float = 2e-3, weight_decay: float = 1e-2, seed: int = 0, hidden: int = 128,
+             sample_weights: np.ndarray | None = None) -> VAHead:
+    """Mini-batch AdamW; keeps the epoch with the best validation mean CCC when a validation set is given.
+    With `sample_weights`, each epoch draws its samples in proportion to them (balanced batches, so that
+    every term of the loss sees the balance)."""
     torch.manual_seed(seed)
     head = VAHead(x.shape[1], n_classes, hidden)
     xt = torch.from_numpy(x.astype(np.float32))
@@ -123,9 +136,11 @@ def fit_head(x: np.ndarray, va: np.ndarray, cls: np.ndarray | None = None, n_cla
     opt = torch.optim.AdamW(head.parameters(), lr=lr, weight_decay=weight_decay)
     best, best_state = -np.inf, None
     gen = torch.Generator().manual_seed(seed)
+    draw = torch.from_numpy(np.asarray(sample_weights, np.float64)) if sample_weights is not None else None
     for epoch in range(epochs):
         head.train()
-        perm = torch.randperm(len(xt), generator=gen)
+        perm = (torch.multinomial(draw, len(xt), replacement=True, generator=gen) if draw is not None
+                else torch.randperm(len(xt), generator=gen))
         for s in range(0, len(xt), 1024):
             idx = perm[s : s + 1024]
             pred, logits = head(xt[idx])
@@ -177,6 +192,13 @@ def _audio_samples(sf: SpeechFeatures, idx: list[int], windows: int, seed: int) 
     return np.stack(xs), np.asarray(vas, np.float32), np.asarray(cls)
 
 
+def _speech_balance(cls: np.ndarray) -> np.ndarray:
+    """Acted corpora are mostly negative emotions: balance the categories (continuous-only clips are one
+    group) and anchor the origin with neutral and calm speech counted NEUTRAL_BOOST times."""
+    anchors = {SPEECH_CLASSES.index("neutral"): NEUTRAL_BOOST, SPEECH_CLASSES.index("calm"): NEUTRAL_BOOST}
+    return balanced_weights(cls, anchors)
+
+
 def train_audio_head(sf: SpeechFeatures, exclude_speakers: tuple[str, ...] = HELDOUT_SPEAKERS,
                      seed: int = 0) -> tuple[VAHead, dict]:
     """Leave-two-speakers-out cross-validation on EmoDB, then the shipped head on all but `exclude_speakers`."""
@@ -188,7 +210,7 @@ def train_audio_head(sf: SpeechFeatures, exclude_speakers: tuple[str, ...] = HEL
         train_idx = [i for i, c in enumerate(sf.clips) if c.speaker not in fold]
         test_idx = [i for i, c in enumerate(sf.clips) if c.speaker in fold]
         x, va, cls = _audio_samples(sf, train_idx, 4, seed)
-        head = fit_head(x, va, cls, len(SPEECH_CLASSES), epochs=150, seed=seed)
+        head = fit_head(x, va, cls, len(SPEECH_CLASSES), epochs=150, seed=seed, sample_weights=_speech_balance(cls))
         xt = np.stack([sf.clip_mean(i) for i in test_idx])
         proba = head.predict_proba(xt)[:, emodb_cls]
         truth = [SPEECH_CLASSES.index(sf.clips[i].category) for i in test_idx]
@@ -203,7 +225,7 @@ def train_audio_head(sf: SpeechFeatures, exclude_speakers: tuple[str, ...] = HEL
                "emodb_folds": [list(f) for f in folds], "n_emodb": total}
     train_idx = [i for i, c in enumerate(sf.clips) if c.speaker not in exclude_speakers]
     x, va, cls = _audio_samples(sf, train_idx, 4, seed)
-    head = fit_head(x, va, cls, len(SPEECH_CLASSES), epochs=150, seed=seed)
+    head = fit_head(x, va, cls, len(SPEECH_CLASSES), epochs=150, seed=seed, sample_weights=_speech_balance(cls))
     held = [i for i, c in enumerate(sf.clips) if c.speaker in exclude_speakers]
     xh = np.stack([sf.clip_mean(i) for i in held])
     ph = head.predict_va(xh)
@@ -212,4 +234,41 @@ def train_audio_head(sf: SpeechFeatures, exclude_speakers: tuple[str, ...] = HEL
                     "heldout_ccc_valence": ccc(ph[:, 0], th[:, 0]),
                     "heldout_ccc_arousal": ccc(ph[:, 1], th[:, 1]),
                     "n_train_clips": len(train_idx)})
+    return head, metrics
+
+
+NEUTRAL_BOOST = 2.0  #: neutral (and calm) samples count this much more than any other class's: the origin anchors
+
+
+def class_point_metrics(pred: np.ndarray, classes: list[str]) -> dict:
+    """Per-class mean (V, A), its distance to the class's circumplex point, and CCC against the points."""
+    from emoannot.labels import va_point
+
+    classes = np.asarray(classes)
+    points = np.asarray([va_point(c) for c in classes])
+    per = {}
+    for c in sorted(set(classes)):
+        m = pred[classes == c].mean(0)
+        per[c] = {"valence": float(m[0]), "arousal": float(m[1]), "n": int((classes == c).sum()),
+                  "distance_to_point": float(np.linalg.norm(m - np.asarray(va_point(c))))}
+    return {"per_class": per, "ccc_valence": ccc(pred[:, 0], points[:, 0]), "ccc_arousal": ccc(pred[:, 1], points[:, 1]),
+            "max_distance_to_point": max(v["distance_to_point"] for v in per.values())}
+
+
+def train_visual_head(emb_val: np.ndarray, y_val: np.ndarray, emb_test: np.ndarray, y_test: np.ndarray,
+                      posterior_va_test: np.ndarray, seed: int = 0) -> tuple[VAHead, dict]:
+    """The face-only valence/arousal: a small MLP from the expression CNN's embedding to the class's
+    circumplex point, fitted on FER2013 *validation* images (the CNN never trained on them) with balanced
+    classes and neutral counted NEUTRAL_BOOST times, so that typical neutral faces land on (0, 0) instead
+    of the negative average of an uncertain posterior. Scored on FER2013 test."""
+    from emoannot.labels import FACE_CLASSES, va_point
+
+    targets = np.asarray([va_point(FACE_CLASSES[int(c)]) for c in y_val], np.float32)
+    weights = balanced_weights(y_val, {FACE_CLASSES.index("neutral"): NEUTRAL_BOOST})
+    head = fit_head(emb_val, targets, y_val.astype(np.int64), len(FACE_CLASSES), epochs=200, seed=seed, hidden=64,
+                    sample_weights=weights)
+    names = [FACE_CLASSES[int(c)] for c in y_test]
+    metrics = {"fer2013_test": class_point_metrics(head.predict_va(emb_test), names),
+               "fer2013_test_posterior_average_before": class_point_metrics(posterior_va_test, names),
+               "n_fit_fer2013_val": int(len(y_val)), "n_test": int(len(y_test)), "neutral_boost": NEUTRAL_BOOST}
     return head, metrics

@@ -13,19 +13,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from emoannot.timeline import TRAIN_HOP, WINDOW
-from emoannot.features.visual import embed_crops, posterior_to_va
 from emoannot.atomic import write_text
 from emoannot.errors import WeightsError
+from emoannot.features.visual import embed_crops, posterior_to_va
+from emoannot.metrics import ccc
 from emoannot.model.expression import ExpressionCNN
 from emoannot.model.rjcma import RJCMAConfig
 from emoannot.model.weights import load_state, write_weights
-from emoannot.train.composites import Pool, build_pool, compose
-from emoannot.metrics import ccc
-from emoannot.train.fit_fusion import FusionTrainConfig, Windows, predict_windows, train_rjcma
-from emoannot.train.fit_heads import (AUDIO_ENCODER, HELDOUT_SPEAKERS, speech_corpus_features, emobank_features, train_audio_head,
-                                  train_text_head)
+from emoannot.timeline import TRAIN_HOP, WINDOW
+from emoannot.train.composites import FAST_SEGMENT, P_FAST, P_MIXED, Pool, build_pool, compose, faces_only
 from emoannot.train.fit_cnn import VisualTrainConfig, load_faces, train_visual
+from emoannot.train.fit_fusion import FusionTrainConfig, Windows, predict_windows, train_rjcma
+from emoannot.train.fit_heads import (AUDIO_ENCODER, HELDOUT_SPEAKERS, NEUTRAL_BOOST, emobank_features,
+                                      speech_corpus_features, train_audio_head, train_text_head, train_visual_head)
 
 PATTERN_NAMES = {(1, 1, 1): "face+voice+words", (1, 1, 0): "face+voice", (1, 0, 0): "face only",
                  (0, 1, 1): "voice+words", (0, 1, 0): "voice only", (0, 0, 0): "nothing"}
@@ -82,7 +82,16 @@ def train_offline(data: Path, out: Path, run_dir: Path, seed: int = 0, visual_ep
         cnn_state, cnn_info = load_state(out, "expression_cnn")
     cnn = ExpressionCNN()
     cnn.load_state_dict(cnn_state)
-    # 2. heads
+    faces = load_faces(data, use_ckplus=False)
+    emb = {}
+    for split, x in (("train", faces.train_x), ("val", faces.val_x), ("test", faces.test_x)):
+        emb[split] = embed_crops(cnn, np.ascontiguousarray(x))
+    # 2. heads: the face-only estimate (calibrated on FER2013 val), voice, words
+    visual_head, visual_metrics = train_visual_head(emb["val"][0], faces.val_y, emb["test"][0], faces.test_y,
+                                                    posterior_to_va(emb["test"][1]), seed)
+    neutral = visual_metrics["fer2013_test"]["per_class"]["neutral"]
+    log(f"visual head: FER2013 test neutral mean V {neutral['valence']:+.3f} A {neutral['arousal']:+.3f}; "
+        f"max class distance {visual_metrics['fer2013_test']['max_distance_to_point']:.3f}")
     sf = speech_corpus_features(data, cache, log)
     tf = emobank_features(data, cache, log)
     audio_head, audio_metrics = train_audio_head(sf, HELDOUT_SPEAKERS, seed)
@@ -90,6 +99,14 @@ def train_offline(data: Path, out: Path, run_dir: Path, seed: int = 0, visual_ep
     text_head, text_metrics = train_text_head(tf, seed)
     log(f"text head: {json.dumps({k: v for k, v in text_metrics.items() if isinstance(v, float)})}")
     common = {"seed": seed, "licences": LICENCES, "domain_gap": DOMAIN_GAP}
+    write_weights(out, "visual_head", visual_head.state_dict(), {
+        **common, "task": "face-only valence/arousal from the expression CNN's 256-d embedding",
+        "input": "L2-normalised expression-CNN embedding of an aligned face crop",
+        "data": "FER2013 validation images (the CNN's own training images would give over-confident embeddings)",
+        "labels": "the class's circumplex point (emoannot.labels); classes balanced, neutral counted "
+                  f"{NEUTRAL_BOOST}x (the origin anchor)",
+        "recipe": "MLP 256-64-(2 + 7), MSE + (1 - CCC) + cross-entropy, AdamW, 200 epochs, balanced sampling",
+        "metrics": visual_metrics})
     write_weights(out, "audio_head", audio_head.state_dict(), {
         **common, "task": "valence/arousal (+9 speech categories) from 1 s means of whisper tiny.en encoder states",
         "input": "whisper tiny.en encoder hidden states (384-d, 50 Hz) pooled to 10 Hz, speech ticks only",
@@ -107,20 +124,16 @@ def train_offline(data: Path, out: Path, run_dir: Path, seed: int = 0, visual_ep
         "recipe": "MLP 384-256-2, MSE + (1 - CCC), AdamW, 150 epochs, best dev epoch",
         "metrics": text_metrics})
     # 3. composites
-    faces = load_faces(data, use_ckplus=False)
-    def face_material(x):
-        emb, probs = embed_crops(cnn, np.ascontiguousarray(x))
-        return emb, posterior_to_va(probs)
     heldout = [i for i, c in enumerate(sf.clips) if c.speaker in HELDOUT_SPEAKERS]
     train_clips = [i for i, c in enumerate(sf.clips) if c.speaker not in HELDOUT_SPEAKERS]
     idx = {s: np.flatnonzero(tf.split == s) for s in ("train", "dev", "test")}
     log("building composite pools")
     pools: dict[str, Pool] = {}
-    for split, fx, fy, clips, sents in (("train", faces.train_x, faces.train_y, train_clips, idx["train"]),
-                                        ("val", faces.val_x, faces.val_y, train_clips, idx["dev"]),
-                                        ("test", faces.test_x, faces.test_y, heldout, idx["test"])):
-        emb, va = face_material(fx)
-        pools[split] = build_pool(emb, va, fy, sf, clips, audio_head, tf, sents, text_head)
+    for split, fy, clips, sents in (("train", faces.train_y, train_clips, idx["train"]),
+                                    ("val", faces.val_y, train_clips, idx["dev"]),
+                                    ("test", faces.test_y, heldout, idx["test"])):
+        pools[split] = build_pool(emb[split][0], visual_head.predict_va(emb[split][0]), fy, sf, clips, audio_head, tf,
+                                  sents, text_head)
     val_w, _ = compose(pools["val"], n_eval, WINDOW, seed + 1)
     test_w, test_present = compose(pools["test"], n_eval, WINDOW, seed + 2)
     model_cfg = RJCMAConfig(in_dims=(val_w.visual.shape[-1], val_w.audio.shape[-1], val_w.text.shape[-1]),
@@ -129,6 +142,8 @@ def train_offline(data: Path, out: Path, run_dir: Path, seed: int = 0, visual_ep
     model, fusion_meta = train_rjcma(model_cfg, lambda e: compose(pools["train"], n_train, WINDOW, seed + 100 + e)[0],
                                      val_w, run_dir / "fusion", fcfg, log=log)
     evaluation = _evaluate(model, test_w, test_present)
+    faces_w, faces_present = faces_only(pools["test"], n_eval // 2, WINDOW, seed + 3)
+    evaluation["fer2013_test_faces_1s_mixed_order"] = _evaluate(model, faces_w, faces_present)["overall"]
     fused, avg = evaluation["overall"]["fusion"], evaluation["overall"]["average"]
     log(f"held-out composites: fusion V {fused['valence']:.3f} A {fused['arousal']:.3f}; "
         f"unimodal average V {avg['valence']:.3f} A {avg['arousal']:.3f}")
@@ -140,11 +155,15 @@ def train_offline(data: Path, out: Path, run_dir: Path, seed: int = 0, visual_ep
                 "validation: FER2013 val + EmoBank dev; test: FER2013 test images, held-out speakers, "
                 "EmoBank test sentences",
         "recipe": {**fusion_meta["recipe"], "window": WINDOW, "train_hop": TRAIN_HOP,
-                   "sequences_per_epoch": n_train, "loss": "1 - CCC over the batch's ticks + 0.5 MSE"},
+                   "sequences_per_epoch": n_train, "loss": "1 - CCC over the batch's labelled ticks + 0.5 MSE",
+                   "composites": f"{P_FAST:.0%} of sequences in segments of {FAST_SEGMENT[0] / 10:.1f}-"
+                                 f"{FAST_SEGMENT[1] / 10:.1f} s, the rest in 1-4 segments; {P_MIXED:.0%} of segments mixed "
+                                 "(voice and words of another emotion than the face); target = the face's point, "
+                                 "else the voice's; ticks with nothing present unlabelled"},
         "history": fusion_meta["history"],
         "metrics": {"heldout_composites": evaluation, "n_test_sequences": n_eval}})
-    summary = {"expression_cnn": cnn_info.card["metrics"], "audio_head": audio_metrics, "text_head": text_metrics,
-               "rjcma_heldout": evaluation}
+    summary = {"expression_cnn": cnn_info.card["metrics"], "visual_head": visual_metrics, "audio_head": audio_metrics,
+               "text_head": text_metrics, "rjcma_heldout": evaluation}
     write_text(out / "MODEL_CARD.json", json.dumps(summary, indent=2) + "\n")
     write_text(out / "MODEL_CARD.md", model_card_markdown(out))
     return summary
@@ -152,8 +171,10 @@ def train_offline(data: Path, out: Path, run_dir: Path, seed: int = 0, visual_ep
 
 def model_card_markdown(folder: Path) -> str:
     """The short human-readable model card, generated from the JSON cards in `folder`."""
-    cards = {n: json.loads((folder / f"{n}.json").read_text()) for n in ("expression_cnn", "audio_head", "text_head", "rjcma")}
-    cnn, aud, txt, fus = (cards[n]["metrics"] for n in ("expression_cnn", "audio_head", "text_head", "rjcma"))
+    parts = ("expression_cnn", "visual_head", "audio_head", "text_head", "rjcma")
+    cards = {n: json.loads((folder / f"{n}.json").read_text()) for n in parts}
+    cnn, vis, aud, txt, fus = (cards[n]["metrics"] for n in parts)
+    vt = vis["fer2013_test"]
     ev = fus["heldout_composites"]
     lines = [
         "# emoannot default weights: model card", "",
@@ -163,6 +184,9 @@ def model_card_markdown(folder: Path) -> str:
         "| part | trained on | held-out result |", "|---|---|---|",
         f"| expression_cnn (0.57 M params, 48x48 grey face -> 7 classes, 256-d embedding) | FER2013 train + CK+ "
         f"(contempt dropped) | FER2013 test accuracy {cnn['fer2013_test_accuracy']:.3f} (val {cnn['fer2013_val_accuracy']:.3f}) |",
+        f"| visual_head (CNN embedding -> face-only V/A) | FER2013 val, classes balanced, neutral x{vis['neutral_boost']:g} | "
+        f"FER2013 test CCC vs class points V {vt['ccc_valence']:.3f} / A {vt['ccc_arousal']:.3f}; neutral mean "
+        f"({vt['per_class']['neutral']['valence']:+.3f}, {vt['per_class']['neutral']['arousal']:+.3f}) |",
         f"| audio_head (whisper tiny.en encoder states -> V/A + 9 categories) | EmoDB, RAVDESS 01, CREMA-D 1002, "
         f"pyAudioAnalysis | EmoDB leave-2-speakers-out: accuracy {aud['emodb_leave_2_speakers_out_accuracy_7class']:.3f}, "
         f"CCC V {aud['emodb_leave_2_speakers_out_ccc_valence']:.3f} / A {aud['emodb_leave_2_speakers_out_ccc_arousal']:.3f} |",
@@ -180,6 +204,19 @@ def model_card_markdown(folder: Path) -> str:
     for name, d in ev["per_pattern"].items():
         lines.append(f"| {name} | {d['ticks']} | {pair(d['fusion'])} | {pair(d['face'])} | {pair(d['voice'])} | "
                      f"{pair(d['words'])} | {pair(d['average'])} |")
+    faces = ev.get("fer2013_test_faces_1s_mixed_order")
+    if faces:
+        lines.append(f"| FER2013 test faces, 1 s each, mixed order, no audio | | {pair(faces['fusion'])} | "
+                     f"{pair(faces['face'])} | | | |")
+    before = vis["fer2013_test_posterior_average_before"]["per_class"]
+    lines += ["", "## Face-only valence/arousal per class (FER2013 test; mean, distance to the class's point)", "",
+              "| class | point | visual_head | posterior average (before) |", "|---|---|---|---|"]
+    from emoannot.labels import va_point
+
+    for c, d in vt["per_class"].items():
+        p, b = va_point(c), before[c]
+        lines.append(f"| {c} | ({p[0]:+.2f}, {p[1]:+.2f}) | ({d['valence']:+.3f}, {d['arousal']:+.3f}) "
+                     f"{d['distance_to_point']:.3f} | ({b['valence']:+.3f}, {b['arousal']:+.3f}) {b['distance_to_point']:.3f} |")
     lines += ["", "Held-out composites use only FER2013 test images, the speakers "
               f"{', '.join(aud['heldout_speakers'])} (never seen by the audio head or the fusion) and EmoBank test sentences.",
               "", "## Labels", "", "Categories are mapped to the circumplex with one table (emoannot/labels.py): Warriner et al. (2013)",
