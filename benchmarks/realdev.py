@@ -77,16 +77,68 @@ def talking(engine) -> dict:
             "max_mean_abs_delta_valence": max(c["mean_abs_delta_valence_per_frame"] for c in clips.values())}
 
 
+SECTION = "## Real video (dev set: ../shared/data/real)"
+
+
+def card_section(r: dict, before: dict | None = None) -> str:
+    """The model card's real-video section (with the numbers of `before`, the previous weights, beside)."""
+    def fmt(x):
+        return "" if x is None else f"{x:+.3f}"
+
+    lines = [SECTION, "", "Measured by `python benchmarks/realdev.py --card weights/MODEL_CARD.md` (evaluation only; these",
+             "clips are never trained on). MEAD: 24 acted clips, 3 people x 8 emotions, no audio; talking: 5 real",
+             "talking heads with calm natural speech.", "",
+             "| MEAD | fused | face column |" + (" fused, previous weights | face, previous |" if before else ""),
+             "|---|---|---|" + ("---|---|" if before else "")]
+    m, b = r["mead"], (before or {}).get("mead")
+    for key, label in (("nearest_point_accuracy_8way", "8-way nearest-point accuracy"),
+                       ("neutral_valence", "neutral mean valence"),
+                       ("happy_minus_neutral_valence", "happy minus neutral valence")):
+        row = f"| {label} | {m['fused'][key]:.3f} | {m['face'][key]:.3f} |"
+        if b:
+            row += f" {b['fused'][key]:.3f} | {b['face'][key]:.3f} |"
+        lines.append(row)
+    for key, label in (("happy_gt_neutral", "happy > neutral (valence)"),
+                       ("neutral_gt_every_negative", "neutral > every negative class (valence)")):
+        row = f"| {label} | {m['fused'][key]} | {m['face'][key]} |"
+        if b:
+            row += f" {b['fused'][key]} | {b['face'][key]} |"
+        lines.append(row)
+    lines += ["", "Per class, fused (valence, arousal): " + ", ".join(
+        f"{c} ({v[0]:+.2f}, {v[1]:+.2f})" for c, v in m["fused"]["per_class"].items()) + ".", "",
+        "| talking head | fused V | face V | voice V | words V | mean abs delta V per frame |" +
+        (" fused V, previous | voice V, previous |" if before else ""),
+        "|---|---|---|---|---|---|" + ("---|---|" if before else "")]
+    for name, c in r["talking"]["clips"].items():
+        row = (f"| {name} | {fmt(c['fused_valence'])} | {fmt(c['visual_valence'])} | {fmt(c['audio_valence'])} | "
+               f"{fmt(c['text_valence'])} | {c['mean_abs_delta_valence_per_frame']:.4f} |")
+        if before:
+            p = before["talking"]["clips"][name]
+            row += f" {fmt(p['fused_valence'])} | {fmt(p['audio_valence'])} |"
+        lines.append(row)
+    return "\n".join(lines) + "\n"
+
+
+def write_card(card: Path, r: dict, before: dict | None) -> None:
+    text = card.read_text()
+    head = text.split(SECTION)[0].rstrip() + "\n\n"
+    card.write_text(head + card_section(r, before))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--weights", default="default")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "realdev.json")
+    ap.add_argument("--before", type=Path, help="realdev.json of the previous weights, shown beside")
+    ap.add_argument("--card", type=Path, help="write the real-video section into this model card (markdown)")
     args = ap.parse_args()
     import emoannot
 
     with emoannot.load(device="cpu", weights=args.weights) as engine:
         result = {"weights": args.weights, "mead": mead(engine), "talking": talking(engine)}
     args.out.write_text(json.dumps(result, indent=2) + "\n")
+    if args.card:
+        write_card(args.card, result, json.loads(args.before.read_text()) if args.before else None)
     m, t = result["mead"], result["talking"]
     for col in ("fused", "face"):
         print(f"MEAD {col}: 8-way nearest-point accuracy {m[col]['nearest_point_accuracy_8way']:.3f}, neutral V "

@@ -20,7 +20,7 @@ from emoannot.api import predict
 from emoannot.atomic import atomic_path
 from emoannot.atomic import clean_stale_partials
 from emoannot.errors import EmoannotError, InputError, OutputError
-from emoannot.interrupt import stop_on_signals
+from emoannot.interrupt import checked, stop_on_signals
 from emoannot.hashing import file_identity
 from emoannot.outputs import MANIFEST, SUFFIX, output_folder
 from emoannot.outputs.manifest import read_manifest
@@ -176,11 +176,7 @@ def run_batch(engine: Engine, root: Path, out_root: Path, videos: list[Path], re
     emit(BatchStarted(len(plan), sum(i.estimated_frames for _, i in plan if isinstance(i, VideoInfo))))
     with batch_lock(out_root), stop_on_signals() as stop:
         clean_stale_partials(out_root, recursive=True)
-
-        def checked_hook(stage: str, completed: int = 0, total: int | None = None) -> None:
-            stop.check()
-            if hook is not None:
-                hook(stage, completed=completed, total=total)
+        checked_hook = checked(hook, stop)
 
         try:
             for i, (video, info) in enumerate(plan):

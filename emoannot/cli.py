@@ -95,17 +95,17 @@ def _fail(exc: EmoannotError) -> "typer.Exit":
 @with_shared_options
 def predict(
     videos: Annotated[List[Path], typer.Argument(help="One or more video files.")],
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Folder for the <name>.emoannot/ outputs [default: .]")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Folder for the <file name>.emoannot/ outputs [default: .]")] = None,
     *,
     settings,
     quiet: bool,
 ) -> None:
-    """Annotate videos: writes <name>.emoannot/ with <name>.csv, <name>.png and manifest.json."""
+    """Annotate videos: writes <file name>.emoannot/ with <name>.csv, <name>.png and manifest.json."""
     import numpy as np
 
     from emoannot.api import predict as run_predict
     from emoannot.atomic import clean_stale_partials
-    from emoannot.interrupt import stop_on_signals
+    from emoannot.interrupt import checked, stop_on_signals
     from emoannot.outputs import check_writable, result_folders
     from emoannot.pipeline import Engine
     from emoannot.progress import progress_hook
@@ -130,11 +130,7 @@ def predict(
         raise _fail(exc) from None
     folders = result_folders([info.path for info in good], out_root)
     with engine, progress_hook(False if quiet else None) as hook, stop_on_signals() as stop:
-        def checked_hook(stage: str, completed: int = 0, total: int | None = None) -> None:
-            stop.check()
-            if hook is not None:
-                hook(stage, completed=completed, total=total)
-
+        checked_hook = checked(hook, stop)
         try:
             for info, folder in zip(good, folders):
                 if hook is not None:

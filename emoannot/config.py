@@ -45,6 +45,12 @@ class SpeechConfig:
     min_speech_ms: int = 250
     beam_size: int = 1
     check_language: bool = True  #: with tiny.en, identify the spoken language (base model) and warn if not English
+    #: decoding that cannot run away: greedy first, one fallback at most (whisper's default is six temperatures)
+    temperatures: tuple[float, ...] = (0.0, 0.4)
+    compression_ratio_threshold: float = 2.4  #: a more repetitive decode is retried or dropped
+    log_prob_threshold: float = -1.0
+    no_speech_threshold: float = 0.6
+    hallucination_silence_s: float = 2.0  #: skip text that whisper hallucinates into silences longer than this
 
 
 @dataclass(frozen=True)

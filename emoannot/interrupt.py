@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import signal
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 
 class _StopRequest:
@@ -37,3 +37,13 @@ def stop_on_signals() -> Iterator[_StopRequest]:
     finally:
         for sig, h in old.items():
             signal.signal(sig, h)
+
+
+def checked(hook: Callable[..., None] | None, stop: _StopRequest) -> Callable[..., None]:
+    """A progress hook that also checks for a stop request at every progress step."""
+    def checked_hook(stage: str, completed: int = 0, total: int | None = None) -> None:
+        stop.check()
+        if hook is not None:
+            hook(stage, completed=completed, total=total)
+
+    return checked_hook

@@ -7,6 +7,8 @@ a video without speech never loads a recogniser.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from emoannot.config import AsrModel, SpeechConfig
@@ -78,7 +80,7 @@ class SpeechModels:
         if self.cfg.asr_model != AsrModel.tiny_en:
             return self.recogniser
         if self._language_id is None:
-            self._language_id = load_recogniser(SpeechConfig(asr_model=AsrModel.base), self.device)
+            self._language_id = load_recogniser(replace(self.cfg, asr_model=AsrModel.base, language=None), self.device)
         return self._language_id
 
 

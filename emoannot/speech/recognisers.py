@@ -28,19 +28,22 @@ class Recogniser(Protocol):
 
 
 class FasterWhisper:
-    def __init__(self, model: AsrModel, device: str, beam_size: int = 1) -> None:
+    def __init__(self, model: AsrModel, device: str, cfg: SpeechConfig = SpeechConfig()) -> None:
         from faster_whisper import WhisperModel
 
         self.model_name = model
         self.model_dir = asr_model_dir(model)
         self.model = WhisperModel(str(self.model_dir), device=device, compute_type=compute_type(device),
                                   cpu_threads=max(1, os.cpu_count() or 1))
-        self.beam_size = beam_size
+        self.cfg = cfg
 
     def recognise(self, audio, clips, language):
+        c = self.cfg
         segments, info = self.model.transcribe(
-            audio, language=language, word_timestamps=True, beam_size=self.beam_size,
-            clip_timestamps=clips, condition_on_previous_text=False, vad_filter=False)
+            audio, language=language, word_timestamps=True, beam_size=c.beam_size, clip_timestamps=clips,
+            condition_on_previous_text=False, vad_filter=False, temperature=list(c.temperatures),
+            compression_ratio_threshold=c.compression_ratio_threshold, log_prob_threshold=c.log_prob_threshold,
+            no_speech_threshold=c.no_speech_threshold, hallucination_silence_threshold=c.hallucination_silence_s)
         words = tuple(Word(float(w.start), float(w.end), w.word, float(w.probability))
                       for seg in segments for w in (seg.words or []))
         return words, info.language or (language or "")
@@ -51,17 +54,22 @@ class FasterWhisper:
 
 
 class OpenAIWhisper:
-    def __init__(self, model: AsrModel, device: str) -> None:
+    def __init__(self, model: AsrModel, device: str, cfg: SpeechConfig = SpeechConfig()) -> None:
         from emoannot.speech.convert import load_openai_whisper
 
         self.model_name = model
         self.model_dir = asr_model_dir(model)
         self.model = load_openai_whisper(self.model_dir, cache_dir() / "openai-whisper", device)
         self.device = device
+        self.cfg = cfg
 
     def recognise(self, audio, clips, language):
+        c = self.cfg
         result = self.model.transcribe(audio, language=language, word_timestamps=True, clip_timestamps=clips,
-                                       condition_on_previous_text=False, fp16=self.device == "cuda", verbose=None)
+                                       condition_on_previous_text=False, fp16=self.device == "cuda", verbose=None,
+                                       temperature=c.temperatures, compression_ratio_threshold=c.compression_ratio_threshold,
+                                       logprob_threshold=c.log_prob_threshold, no_speech_threshold=c.no_speech_threshold,
+                                       hallucination_silence_threshold=c.hallucination_silence_s)
         words = tuple(Word(float(w["start"]), float(w["end"]), w["word"], float(w["probability"]))
                       for seg in result["segments"] for w in seg.get("words", []))
         return words, result.get("language", language or "")
@@ -79,8 +87,8 @@ class OpenAIWhisper:
 
 def load_recogniser(cfg: SpeechConfig, device: str) -> Recogniser:
     if cfg.asr_engine == AsrEngine.openai_whisper:
-        return OpenAIWhisper(cfg.asr_model, device)
-    return FasterWhisper(cfg.asr_model, device, cfg.beam_size)
+        return OpenAIWhisper(cfg.asr_model, device, cfg)
+    return FasterWhisper(cfg.asr_model, device, cfg)
 
 
 def asr_label(cfg: SpeechConfig) -> str:
