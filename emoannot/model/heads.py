@@ -7,19 +7,25 @@ from torch import nn
 
 
 class VAHead(nn.Module):
-    """Standardise -> MLP -> (valence, arousal) in [-1, 1], plus optional category logits."""
+    """Standardise -> MLP -> (valence, arousal) in [-1, 1], plus optional category logits.
+
+    `cal_matrix` and `cal_offset` hold an affine calibration fitted after training (identity until then):
+    (valence, arousal) = tanh(...) @ cal_matrix + cal_offset, clipped to [-1, 1]."""
 
     def __init__(self, in_dim: int, n_classes: int = 0, hidden: int = 128, dropout: float = 0.3) -> None:
         super().__init__()
         self.register_buffer("mean", torch.zeros(in_dim))
         self.register_buffer("std", torch.ones(in_dim))
+        self.register_buffer("cal_matrix", torch.eye(2))
+        self.register_buffer("cal_offset", torch.zeros(2))
         self.body = nn.Sequential(nn.Linear(in_dim, hidden), nn.GELU(), nn.Dropout(dropout))
         self.va = nn.Linear(hidden, 2)
         self.cls = nn.Linear(hidden, n_classes) if n_classes else None
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         h = self.body((x - self.mean) / self.std)
-        return torch.tanh(self.va(h)), (self.cls(h) if self.cls is not None else None)
+        va = torch.tanh(self.va(h)) @ self.cal_matrix + self.cal_offset
+        return va.clamp(-1, 1), (self.cls(h) if self.cls is not None else None)
 
     @torch.no_grad()
     def predict_va(self, x: np.ndarray) -> np.ndarray:
@@ -38,5 +44,8 @@ def head_from_state(state: dict[str, torch.Tensor]) -> VAHead:
     hidden = state["va.weight"].shape[1]
     n_classes = state["cls.weight"].shape[0] if "cls.weight" in state else 0
     head = VAHead(in_dim, n_classes, hidden)
-    head.load_state_dict(state)
+    calibration = {"cal_matrix", "cal_offset"}
+    missing, unexpected = head.load_state_dict(state, strict=False)
+    if unexpected or set(missing) - calibration:  # heads saved before calibration existed keep the identity
+        raise KeyError(f"head state does not fit a VAHead: missing {missing}, unexpected {unexpected}")
     return head.eval()

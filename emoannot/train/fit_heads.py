@@ -238,6 +238,16 @@ def train_audio_head(sf: SpeechFeatures, exclude_speakers: tuple[str, ...] = HEL
 
 
 NEUTRAL_BOOST = 2.0  #: neutral (and calm) samples count this much more than any other class's: the origin anchors
+CALIBRATION_FOLDS = 5
+
+
+def anchored_affine(means: np.ndarray, points: np.ndarray, anchor: int) -> tuple[np.ndarray, np.ndarray]:
+    """The affine map y = x @ matrix + offset that sends the anchor class's mean prediction exactly to its
+    point (neutral -> (0, 0)) and the other classes' means as close to theirs as a 2 x 2 matrix can."""
+    others = [c for c in range(len(means)) if c != anchor]
+    matrix, *_ = np.linalg.lstsq(means[others] - means[anchor], points[others] - points[anchor], rcond=None)
+    offset = points[anchor] - means[anchor] @ matrix
+    return matrix.astype(np.float32), offset.astype(np.float32)
 
 
 def class_point_metrics(pred: np.ndarray, classes: list[str]) -> dict:
@@ -259,14 +269,28 @@ def train_visual_head(emb_val: np.ndarray, y_val: np.ndarray, emb_test: np.ndarr
                       posterior_va_test: np.ndarray, seed: int = 0) -> tuple[VAHead, dict]:
     """The face-only valence/arousal: a small MLP from the expression CNN's embedding to the class's
     circumplex point, fitted on FER2013 *validation* images (the CNN never trained on them) with balanced
-    classes and neutral counted NEUTRAL_BOOST times, so that typical neutral faces land on (0, 0) instead
-    of the negative average of an uncertain posterior. Scored on FER2013 test."""
+    classes and neutral counted NEUTRAL_BOOST times, then calibrated by an anchored affine map fitted on
+    out-of-fold predictions of the same images, so that typical neutral faces land on (0, 0) instead of
+    the negative average of an uncertain posterior. Scored on FER2013 test."""
     from emoannot.labels import FACE_CLASSES, va_point
 
-    targets = np.asarray([va_point(FACE_CLASSES[int(c)]) for c in y_val], np.float32)
-    weights = balanced_weights(y_val, {FACE_CLASSES.index("neutral"): NEUTRAL_BOOST})
-    head = fit_head(emb_val, targets, y_val.astype(np.int64), len(FACE_CLASSES), epochs=200, seed=seed, hidden=64,
-                    sample_weights=weights)
+    neutral = FACE_CLASSES.index("neutral")
+    points = np.asarray([va_point(c) for c in FACE_CLASSES], np.float32)
+
+    def fit(x, y):
+        return fit_head(x, points[y], y.astype(np.int64), len(FACE_CLASSES), epochs=200, seed=seed, hidden=64,
+                        sample_weights=balanced_weights(y, {neutral: NEUTRAL_BOOST}))
+
+    # out-of-fold predictions on the validation images, to calibrate without reusing what the head fitted
+    folds = np.random.default_rng(seed).integers(0, CALIBRATION_FOLDS, len(y_val))
+    oof = np.zeros((len(y_val), 2), np.float32)
+    for k in range(CALIBRATION_FOLDS):
+        oof[folds == k] = fit(emb_val[folds != k], y_val[folds != k]).predict_va(emb_val[folds == k])
+    head = fit(emb_val, y_val)
+    means = np.stack([oof[y_val == c].mean(0) for c in range(len(FACE_CLASSES))])
+    matrix, offset = anchored_affine(means, points, neutral)
+    head.cal_matrix.copy_(torch.from_numpy(matrix))
+    head.cal_offset.copy_(torch.from_numpy(offset))
     names = [FACE_CLASSES[int(c)] for c in y_test]
     metrics = {"fer2013_test": class_point_metrics(head.predict_va(emb_test), names),
                "fer2013_test_posterior_average_before": class_point_metrics(posterior_va_test, names),
