@@ -4,7 +4,7 @@
   mean arousal ANG > SAD and ANG > NEU;
 - WolfgangLanger_Pexels.mp4 (sad, then laughing): valence over the last quarter > first quarter.
 
-    python benchmarks/checks.py   # prints a table, exits 1 if a check fails
+    python benchmarks/checks.py [--weights FOLDER]   # prints a table, exits 1 if a check fails
 """
 from __future__ import annotations
 
@@ -23,10 +23,10 @@ PEXELS = SHARED / "media" / "WolfgangLanger_Pexels.mp4"
 EMOTIONS = ("ANG", "DIS", "FEA", "HAP", "NEU", "SAD")
 
 
-def run_checks(out: Path) -> tuple[dict, list[tuple[str, bool]]]:
+def run_checks(out: Path, weights: str = "default") -> tuple[dict, list[tuple[str, bool]]]:
     videos = [CREMA / f"1001_DFA_{e}_XX.flv" for e in EMOTIONS] + [PEXELS]
     subprocess.run([sys.executable, "-m", "emoannot.cli", "predict", *map(str, videos), "--out", str(out),
-                    "--no-plot", "--quiet"], check=True)
+                    "--no-plot", "--quiet", "--weights", weights], check=True)
     means = {}
     for e, v in zip(EMOTIONS, videos):
         df = pd.read_csv(out / f"{v.name}.emoannot" / f"{v.stem}.csv")
@@ -45,8 +45,9 @@ def run_checks(out: Path) -> tuple[dict, list[tuple[str, bool]]]:
 
 
 def main() -> int:
+    weights = sys.argv[sys.argv.index("--weights") + 1] if "--weights" in sys.argv else "default"
     with tempfile.TemporaryDirectory() as tmp:
-        means, checks = run_checks(Path(tmp))
+        means, checks = run_checks(Path(tmp), weights)
     print(f"{'clip':<24} {'valence':>8} {'arousal':>8}")
     for k, (v, a) in means.items():
         print(f"{k:<24} {v:+8.3f} {a:+8.3f}")

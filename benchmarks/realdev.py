@@ -131,10 +131,17 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "realdev.json")
     ap.add_argument("--before", type=Path, help="realdev.json of the previous weights, shown beside")
     ap.add_argument("--card", type=Path, help="write the real-video section into this model card (markdown)")
+    ap.add_argument("--only", choices=("mead", "talking"), help="one set only (no card, nothing written)")
     args = ap.parse_args()
     import emoannot
 
     with emoannot.load(device="cpu", weights=args.weights) as engine:
+        if args.only:
+            part = {"mead": mead, "talking": talking}[args.only](engine)
+            print(json.dumps({k: v for k, v in part.items() if k != "clips"}, indent=1))
+            for name, c in part["clips"].items():
+                print(name, {k: (round(v, 3) if isinstance(v, float) else v) for k, v in c.items()})
+            return 0
         result = {"weights": args.weights, "mead": mead(engine), "talking": talking(engine)}
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     if args.card:
