@@ -1,10 +1,13 @@
-"""Speed benchmark: emoannot predict against the floor (ffmpeg decode, PyAV decode, mediapipe alone).
+"""Speed benchmark: emoannot predict against the floor (ffmpeg decode, PyAV decode, mediapipe alone) and
+against the words alone (faster-whisper and openai-whisper on the same audio, load included).
 
     python benchmarks/run.py [--device cpu|cuda] [--long-minutes 30] [--json benchmarks/results.json]
 
-Inputs: a generated, deterministic 60 s 640x360 30 fps talking-face video with speech (the CREMA-D
-example clip looped and scaled), and ../shared/media/WolfgangLanger_Pexels.mp4. Each emoannot run
-happens in a fresh subprocess so that its peak RSS is its own. Prints a table and writes JSON.
+Inputs: real continuous speech first, the five talking heads of ../shared/data/real/talking joined at
+640x360 (about 28 s); a generated, deterministic 60 s talking-face video (the CREMA-D example clip
+looped: a stress case of one short sentence repeated); ../shared/media/WolfgangLanger_Pexels.mp4 (no
+speech). Every run happens in a fresh subprocess, so that its time includes its own start and its peak
+RSS is its own. Prints a table and writes JSON.
 """
 from __future__ import annotations
 
@@ -21,7 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "1001_DFA_HAP_XX.flv"
-PEXELS = Path(os.environ.get("EMOANNOT_SHARED", ROOT.parent / "shared")) / "media" / "WolfgangLanger_Pexels.mp4"
+SHARED = Path(os.environ.get("EMOANNOT_SHARED", ROOT.parent / "shared"))
+PEXELS = SHARED / "media" / "WolfgangLanger_Pexels.mp4"
+TALKING = SHARED / "data" / "real" / "talking"
 
 
 def ffmpeg() -> str:
@@ -45,6 +50,47 @@ def make_talking_video(out: Path, seconds: int) -> Path:
                     "-c", "copy", "-fflags", "+bitexact", str(tmp)], check=True)
     tmp.replace(out)
     return out
+
+
+def make_real_talking(out: Path) -> Path:
+    """The real talking heads joined at 640x360, 30 fps, 16 kHz AAC (deterministic)."""
+    if out.exists():
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    clips = sorted(TALKING.glob("face*.mp4"))
+    args = [a for c in clips for a in ("-i", str(c))]
+    graph = "".join(f"[{i}:v]scale=640:360:force_original_aspect_ratio=decrease,pad=640:360:-1:-1,fps=30,setsar=1[v{i}];"
+                    f"[{i}:a]aresample=16000,aformat=channel_layouts=mono[a{i}];" for i in range(len(clips)))
+    graph += "".join(f"[v{i}][a{i}]" for i in range(len(clips))) + f"concat=n={len(clips)}:v=1:a=1[v][a]"
+    subprocess.run([ffmpeg(), "-nostdin", "-v", "error", "-y", *args, "-filter_complex", graph, "-map", "[v]",
+                    "-map", "[a]", "-c:v", "libx264", "-preset", "veryfast", "-threads", "2", "-c:a", "aac",
+                    "-fflags", "+bitexact", str(out)], check=True)
+    return out
+
+
+def asr_alone(path: Path, engine: str, device: str) -> dict:
+    """The words alone, as a user of that engine would get them (in this process; main runs it fresh)."""
+    t0 = time.perf_counter()
+    from emoannot.config import AsrModel
+    from emoannot.speech.weights import asr_model_dir
+    from emoannot.video import load_audio
+
+    audio = load_audio(path)
+    if engine == "faster-whisper":
+        from faster_whisper import WhisperModel
+
+        model = WhisperModel(str(asr_model_dir(AsrModel.tiny_en)), device=device,
+                             compute_type="float16" if device == "cuda" else "int8")
+        segments, _ = model.transcribe(audio, language="en", vad_filter=True, word_timestamps=True)
+        words = [w.word for s in segments for w in s.words]
+    else:
+        from emoannot.paths import cache_dir
+        from emoannot.speech.convert import load_openai_whisper
+
+        model = load_openai_whisper(asr_model_dir(AsrModel.tiny_en), cache_dir() / "openai-whisper", device)
+        result = model.transcribe(audio, language="en", word_timestamps=True, fp16=device == "cuda")
+        words = [w["word"] for s in result["segments"] for w in s.get("words", [])]
+    return {"engine": engine, "wall_s": time.perf_counter() - t0, "words": len(words), "peak_rss_mb": peak_rss_mb()}
 
 
 def floor(path: Path) -> dict:
@@ -99,12 +145,16 @@ def run_child(path: Path, device: str, video: bool) -> dict:
             "stages_s": seconds}
 
 
-def measure(path: Path, device: str, video: bool) -> dict:
+def measure(path: Path, device: str, video: bool, asr: str | None = None) -> dict:
+    """predict (or the words alone with `asr`) in a fresh process; wall_s is that process's whole life."""
+    t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, __file__, "--child", str(path), "--device", device]
-                          + (["--video"] if video else []), capture_output=True, text=True)
+                          + (["--video"] if video else []) + (["--asr", asr] if asr else []), capture_output=True,
+                          text=True)
+    wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-2000:])
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return {**json.loads(proc.stdout.strip().splitlines()[-1]), "process_wall_s": wall}
 
 
 def main() -> None:
@@ -114,12 +164,18 @@ def main() -> None:
     ap.add_argument("--long-minutes", type=float, default=0, help="also measure peak RSS on a generated video this long")
     ap.add_argument("--child", type=Path)
     ap.add_argument("--video", action="store_true")
+    ap.add_argument("--asr", choices=("faster-whisper", "openai-whisper"))
     args = ap.parse_args()
     if args.child:
-        print(json.dumps(run_child(args.child, args.device, args.video)))
+        result = asr_alone(args.child, args.asr, args.device) if args.asr else run_child(args.child, args.device,
+                                                                                        args.video)
+        print(json.dumps(result))
         return
     work = ROOT / ".cache" / "bench"
-    inputs = {"talking_60s_360p": make_talking_video(work / "talking_60s.mp4", 60)}
+    inputs = {}
+    if TALKING.exists():
+        inputs["real_talking_28s"] = make_real_talking(work / "real_talking.mp4")
+    inputs["talking_60s_loop"] = make_talking_video(work / "talking_60s.mp4", 60)
     if PEXELS.exists():
         inputs["pexels"] = PEXELS
     results = {"date": str(date.today()), "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, "
@@ -127,6 +183,8 @@ def main() -> None:
     for name, path in inputs.items():
         r = {"floor": floor(path), "predict": measure(path, args.device, False),
              "predict_with_video": measure(path, args.device, True)}
+        if name == "real_talking_28s":
+            r["words_alone"] = {e: measure(path, args.device, False, e) for e in ("faster-whisper", "openai-whisper")}
         results["inputs"][name] = r
     if args.long_minutes:
         for minutes in (0.5, args.long_minutes):
@@ -156,6 +214,10 @@ def print_table(results: dict) -> None:
     for name, r in results["inputs"].items():
         stages = ", ".join(f"{k} {v:.2f}" for k, v in r["predict_with_video"]["stages_s"].items())
         console.print(f"{name} seconds per stage: {stages}")
+        console.print(f"{name} predict in a fresh process (load included): {r['predict']['process_wall_s']:.1f} s")
+        for e, w in r.get("words_alone", {}).items():
+            console.print(f"{name} words alone, {e} (fresh process, load included): {w['process_wall_s']:.1f} s, "
+                          f"{w['words']} words, peak RSS {w['peak_rss_mb']:.0f} MB")
     for k, m in results.get("memory", {}).items():
         console.print(f"peak RSS on a {k} video: {m['peak_rss_mb']:.0f} MB ({m['frames']} frames, {m['end_to_end_s']:.0f} s)")
 

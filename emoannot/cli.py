@@ -256,9 +256,9 @@ def batch(
     table.add_row("skipped (complete)", str(len(report.skipped)))
     table.add_row("[red]failed[/]" if report.failed else "failed", str(len(report.failed)))
     console.print(table)
-    for f in report.failed:
-        console.print(f"[red]failed[/] {escape(f.path)} \\[{escape(f.stage)}]: {escape(f.message)}", highlight=False,
-                      soft_wrap=True)
+    for f in report.failed:  # the path once: most messages name it already
+        said = f.message if f.path in f.message else f"{f.path}: {f.message}"
+        console.print(f"[red]failed[/] \\[{escape(f.stage)}] {escape(said)}", highlight=False, soft_wrap=True)
     console.print(f"summary: {out / SUMMARY_FILE}; failures: {out / FAILURES_FILE}", highlight=False)
     if report.interrupted:
         _err("interrupted: no partial outputs were left; run again with --resume to finish.")

@@ -37,7 +37,8 @@ def _open(path: Path):
     try:
         return av.open(_url(path))
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path} is not a readable video ({exc.__class__.__name__}: {exc}). "
+        reason = getattr(exc, "strerror", None) or str(exc)  # FFmpeg's message without the file name again
+        raise InputError(f"{path} is not a readable video ({exc.__class__.__name__}: {reason}). "
                          "Check that the file is complete and is a video format FFmpeg reads.", stage="probe") from exc
 
 

@@ -172,3 +172,14 @@ def test_values_reach_one_second_beyond_the_evidence(tiny_engine, tmp_path):
     valued = a.times[np.isfinite(a.valence)]
     assert valued[0] < 0.1 and face_end + 0.8 <= valued[-1] <= face_end + 1.25
     assert set(a.sources[: 10]) == {"face"} and a.sources[-1] == ""
+
+
+def test_batch_names_a_failed_file_once(tiny_weights, tmp_path):
+    d = tmp_path / "clips"
+    d.mkdir()
+    (d / "broken.mp4").write_text("not a video")
+    result = runner.invoke(app, ["batch", str(d), "--out", str(tmp_path / "o"), "--weights", str(tiny_weights),
+                                 "--device", "cpu", "--quiet", "--no-plot"], terminal_width=300)
+    assert result.exit_code == 1
+    line = next(x for x in result.output.splitlines() if x.startswith("failed"))
+    assert line.count("broken.mp4") == 1 and "[probe]" in line
