@@ -140,8 +140,13 @@ def batch_lock(out_root: Path) -> Iterator[None]:
     the first over summary.csv and the same result folders."""
     import fcntl
 
-    out_root.mkdir(parents=True, exist_ok=True)
-    with open(out_root / LOCK_FILE, "a+") as f:
+    try:
+        out_root.mkdir(parents=True, exist_ok=True)
+        lock = open(out_root / LOCK_FILE, "a+")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise OutputError(f"cannot write to {out_root} ({exc.strerror}); choose another folder with --out.",
+                          stage="batch") from exc
+    with lock as f:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

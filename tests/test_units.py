@@ -426,3 +426,13 @@ def test_class_point_metrics_report_distance_to_each_point():
     assert m["per_class"]["happy"]["distance_to_point"] == pytest.approx(0.0, abs=1e-6)
     assert m["per_class"]["neutral"]["valence"] == pytest.approx(0.1)
     assert m["max_distance_to_point"] == pytest.approx(0.1)
+
+
+def test_batch_lock_on_an_unwritable_output_is_an_output_error(tmp_path):
+    from emoannot.batch import batch_lock
+    from emoannot.errors import OutputError
+
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(OutputError, match="cannot write"):
+        with batch_lock(tmp_path / "afile" / "out"):
+            pass
