@@ -45,9 +45,6 @@ class SpeechConfig:
     min_speech_ms: int = 250
     beam_size: int = 1
     check_language: bool = True  #: with tiny.en, identify the spoken language (base model) and warn if not English
-    #: ...but only when tiny.en's words are unsure (their mean probability is below this): English speech
-    #: gives 0.81-0.95 on the test media, German 0.43-0.60, so English videos never load the base model
-    language_check_below: float = 0.75
     #: decoding that cannot run away: greedy first, one fallback at most (whisper's default is six temperatures)
     temperatures: tuple[float, ...] = (0.0, 0.4)
     compression_ratio_threshold: float = 2.4  #: a more repetitive decode is retried or dropped

@@ -91,10 +91,3 @@ def test_audio_longer_than_the_video_is_cut_to_the_video(faster):
     audio = np.concatenate([jfk] * 4)  # 44 s of audio
     ticks = encoder_ticks(audio, AudioEncoder(AsrModel.tiny_en, 384, "cpu"), 50)  # a 5 s video
     assert ticks.shape == (50, 384) and np.abs(ticks).sum(1).min() > 0
-
-
-def test_clear_english_never_loads_the_multilingual_model():
-    models = SpeechModels(SpeechConfig(), "cpu")
-    t = transcribe(load_audio(need(MEDIA / "jfk.flac")), models)
-    assert t.language == "en" and not t.warnings
-    assert models._language_id is None  # sure English words: no language check, no whisper base

@@ -1,7 +1,6 @@
 """Speech stage: voice activity (vad.py), then whisper words with timestamps (recognisers.py) inside the
-speech only, and a check of the spoken language when the English-only model's words are unsure. Models
-load lazily, on the first audio that needs them: a video without speech never loads a recogniser, an
-English one never loads the multilingual model.
+speech only, and a check of the spoken language. Models load lazily, on the first audio that needs them:
+a video without speech never loads a recogniser.
 
     models = SpeechModels(SpeechConfig(), "cpu")
     transcript = transcribe(audio_16k, models)   # -> emoannot.records.Transcript
@@ -139,8 +138,7 @@ def transcribe(audio: np.ndarray, models: SpeechModels) -> Transcript:
         found, detected = models.recogniser.recognise(piece, clips, language)
         words.extend(Word(w.start + g0, w.end + g0, w.text, w.probability) for w in found)
     warnings: list[str] = []
-    unsure = not words or float(np.mean([w.probability for w in words])) < cfg.language_check_below
-    if cfg.asr_model == AsrModel.tiny_en and cfg.check_language and unsure:
+    if cfg.asr_model == AsrModel.tiny_en and cfg.check_language:
         spoken, prob = models.language_id().detect_language(_first_speech(audio, speech, LANGUAGE_ID_SECONDS))
         if spoken != "en" and prob >= 0.5:
             detected = spoken
