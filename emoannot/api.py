@@ -65,6 +65,15 @@ def write_outputs(a: Annotation, folder: Path, device: str, hook: Hook | None = 
             table = write_csv(a, tmp / names["csv"], settings.extra_columns)
             if "affwild2" in names:
                 write_affwild2(a, tmp / names["affwild2"])
+            if "elan" in names:
+                from emoannot.outputs.elan import write_eaf
+                from emoannot.outputs.html import relative_link
+
+                write_eaf(a, tmp / names["elan"], relative_link(a.info.path, folder))
+            if "vtt" in names:
+                from emoannot.outputs.vtt import write_vtt
+
+                write_vtt(a, tmp / names["vtt"])
             seconds["write"] = time.perf_counter() - t0
             if "plot" in names:
                 from emoannot.outputs.plot import plot_tables
@@ -78,13 +87,20 @@ def write_outputs(a: Annotation, folder: Path, device: str, hook: Hook | None = 
                 t0 = time.perf_counter()
                 write_overlay(a, tmp / names["video"], hook)
                 seconds["video"] = time.perf_counter() - t0
+            if "html" in names:
+                from emoannot.outputs.html import write_html
+
+                t0 = time.perf_counter()
+                write_html(a, tmp / names["html"], folder, names.get("video"))
+                seconds["html"] = time.perf_counter() - t0
             commit_folder(tmp, folder, names, manifest(replace(a, seconds=seconds), device, names), (a.info.path,))
     except OSError as exc:
         raise OutputError(f"cannot write the outputs into {folder} ({exc.strerror or exc}); check the free space "
                           "and permissions, or choose another folder with --out.", stage="output") from exc
     paths = {k: folder / n for k, n in names.items()}
     return OutputPaths(folder=folder, csv=paths["csv"], manifest=paths["manifest"], plot=paths.get("plot"),
-                       video=paths.get("video"), affwild2=paths.get("affwild2"))
+                       video=paths.get("video"), affwild2=paths.get("affwild2"), elan=paths.get("elan"),
+                       vtt=paths.get("vtt"), html=paths.get("html"))
 
 
 def predict(engine: "Engine", video: Path | VideoInfo, out_root: Path, hook: Hook | None = None,

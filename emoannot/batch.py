@@ -17,8 +17,8 @@ from typing import Callable, Iterator
 import numpy as np
 
 from emoannot.api import predict
-from emoannot.atomic import atomic_path
-from emoannot.atomic import clean_stale_partials
+from emoannot.atomic import atomic_path, clean_stale_partials
+from emoannot.config import OutputFormat
 from emoannot.errors import EmoannotError, InputError, OutputError
 from emoannot.interrupt import checked, stop_on_signals
 from emoannot.hashing import file_identity
@@ -31,6 +31,7 @@ from emoannot.video import VIDEO_EXTENSIONS, probe
 
 SUMMARY_FILE = "summary.csv"
 FAILURES_FILE = "failures.csv"
+INDEX_FILE = "index.html"  #: with --format html: a page linking every video's report
 SUMMARY_COLUMNS = ("path", "status", "duration_s", "frames", "fps", "face_coverage", "speech_coverage",
                    "valued_coverage", "words",
                    "valence_mean", "valence_sd", "arousal_mean", "arousal_sd", "seconds", "output")
@@ -223,4 +224,23 @@ def run_batch(engine: Engine, root: Path, out_root: Path, videos: list[Path], re
             _write_csv(out_root / SUMMARY_FILE, SUMMARY_COLUMNS, rows)
             _write_csv(out_root / FAILURES_FILE, ("path", "stage", "message"),
                        [f.__dict__ for f in report.failed])
+            if OutputFormat.html in engine.settings.formats:
+                _write_index(out_root, rows)
     return report
+
+
+def _write_index(out_root: Path, rows: list[dict]) -> None:
+    """index.html: every video of this run, linked to its report where a complete result has one."""
+    from emoannot.outputs.html import relative_link, write_index
+
+    linked = []
+    for r in rows:
+        folder = Path(r["output"])
+        report = ""
+        if r["status"] != "failed" and (folder / MANIFEST).is_file():
+            page = read_manifest(folder / MANIFEST).get("outputs", {}).get("html")
+            if page and (folder / page).is_file():
+                report = relative_link(folder / page, out_root)
+        linked.append({**r, "report": report})
+    with atomic_path(out_root / INDEX_FILE) as tmp:
+        write_index(linked, tmp)

@@ -27,7 +27,7 @@ SHARED_OPTIONS = (
     ("weights", WeightsOpt, "default"),
     ("video", Annotated[bool, typer.Option("--video", help="Also write <name>.annotated.mp4 (overlay, original audio).")], False),
     ("no_plot", Annotated[bool, typer.Option("--no-plot", help="Skip the PNG plot.")], False),
-    ("format", Annotated[List[OutputFormat], typer.Option("--format", help="csv is always written; affwild2 adds the Aff-Wild2 txt.")], [OutputFormat.csv]),
+    ("format", Annotated[List[OutputFormat], typer.Option("--format", help="Repeatable. csv is always written; affwild2: Aff-Wild2 txt; elan: <name>.eaf tiers; vtt: WebVTT subtitles; html: a self-contained report page (batch adds index.html).")], [OutputFormat.csv]),
     ("language", Annotated[Optional[str], typer.Option("--language", help="Spoken language code for --asr-model base (e.g. de); default: detect.")], None),
     ("asr_model", Annotated[AsrModel, typer.Option("--asr-model", help="tiny.en (English) or base (multilingual).")], AsrModel.tiny_en),
     ("asr_engine", Annotated[AsrEngine, typer.Option("--asr-engine")], AsrEngine.faster_whisper),

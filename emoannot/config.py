@@ -23,8 +23,11 @@ class AsrEngine(str, Enum):
 
 
 class OutputFormat(str, Enum):
-    csv = "csv"
-    affwild2 = "affwild2"
+    csv = "csv"  #: always written
+    affwild2 = "affwild2"  #: Aff-Wild2 challenge txt
+    elan = "elan"  #: ELAN .eaf tiers
+    vtt = "vtt"  #: WebVTT subtitles
+    html = "html"  #: self-contained HTML report
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""Writers: per-frame CSV, Aff-Wild2 txt (csv.py), manifest (manifest.py), plot (plot.py) and annotated
-video (overlay.py). They read records.Annotation and never import torch.
+"""Writers: per-frame CSV, Aff-Wild2 txt (csv.py), manifest (manifest.py), plot (plot.py), annotated
+video (overlay.py), ELAN .eaf (elan.py), WebVTT (vtt.py) and the HTML report (html.py). They read records.Annotation and never import torch.
 
 Where results go, and the rules that keep every file safe (README: "Names, overwriting and resume"):
 - a video's results go to `<out>/<file name with its extension>.emoannot/` (`talk.mp4.emoannot/`), so
@@ -28,6 +28,9 @@ __all__ = ["SUFFIX", "MANIFEST", "OutputPaths", "partial_folder", "check_writabl
 
 SUFFIX = ".emoannot"
 MANIFEST = "manifest.json"
+#: the file each --format adds beside <name>.csv
+FORMAT_SUFFIXES = {OutputFormat.affwild2: ".affwild2.txt", OutputFormat.elan: ".eaf", OutputFormat.vtt: ".vtt",
+                   OutputFormat.html: ".html"}
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,9 @@ class OutputPaths:
     plot: Path | None = None
     video: Path | None = None
     affwild2: Path | None = None
+    elan: Path | None = None
+    vtt: Path | None = None
+    html: Path | None = None
 
 
 def output_folder(video: Path, out_root: Path) -> Path:
@@ -62,8 +68,9 @@ def result_folders(videos: list[Path], out_root: Path) -> list[Path]:
 def output_names(stem: str, settings: Settings) -> dict[str, str]:
     """The files a result folder gets for these settings: kind -> file name."""
     names = {"csv": f"{stem}.csv"}
-    if OutputFormat.affwild2 in settings.formats:
-        names["affwild2"] = f"{stem}.affwild2.txt"
+    for fmt, suffix in FORMAT_SUFFIXES.items():
+        if fmt in settings.formats:
+            names[fmt.value] = f"{stem}{suffix}"
     if settings.write_plot:
         names["plot"] = f"{stem}.png"
     if settings.write_video:

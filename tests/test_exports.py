@@ -1,0 +1,288 @@
+"""ELAN, WebVTT and the HTML report, written from a real clip (the example's face and speech, then 4 s of grey:
+words, then a stretch with no face and no speech) with the tiny random-weights set; the report is opened in
+a real headless Chromium (Debian's chromium + chromium-driver)."""
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import replace
+from pathlib import Path
+from urllib.parse import unquote
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import emoannot
+from emoannot.api import write_outputs
+from emoannot.config import OutputFormat
+
+from conftest import EXAMPLE, ffmpeg
+
+ALL = (OutputFormat.csv, OutputFormat.elan, OutputFormat.vtt, OutputFormat.html)
+
+
+@pytest.fixture(scope="module")
+def talk_then_grey(tmp_path_factory) -> Path:
+    """H.264/AAC mp4 (browsers play it): the example's 1.9 s of face and speech, then 4 s of grey."""
+    out = tmp_path_factory.mktemp("exports") / "talk then grey.mp4"
+    ffmpeg("-i", str(EXAMPLE), "-f", "lavfi", "-i", "color=c=gray:s=480x360:d=4:r=30", "-filter_complex",
+           "[0:v]fps=30,setsar=1[a];[1:v]setsar=1[b];[a][b]concat=n=2:v=1:a=0[v]", "-map", "[v]", "-map", "0:a",
+           "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", str(out))
+    return out
+
+
+@pytest.fixture(scope="module")
+def written(tiny_engine, talk_then_grey, tmp_path_factory):
+    a = emoannot.annotate(talk_then_grey, tiny_engine)
+    assert a.transcript.words and np.isnan(a.valence).any() and np.isfinite(a.valence).any()
+    folder = tmp_path_factory.mktemp("out") / "results" / f"{talk_then_grey.name}.emoannot"
+    paths = write_outputs(replace(a, settings=replace(a.settings, formats=ALL)), folder, "cpu")
+    return a, paths
+
+
+# --- ELAN ---------------------------------------------------------------------------------------------------
+#: the top-level order of EAF's schema (EAFv2.8/3.0.xsd: ANNOTATION_DOCUMENT's sequence)
+EAF_ORDER = ("LICENSE", "HEADER", "TIME_ORDER", "TIER", "LINGUISTIC_TYPE", "LOCALE", "LANGUAGE", "CONSTRAINT",
+             "CONTROLLED_VOCABULARY", "LEXICON_REF", "EXTERNAL_REF")
+
+
+def check_eaf_structure(path: Path) -> ET.Element:
+    """What ELAN requires of an .eaf (the constraints of its schema that a writer can get wrong)."""
+    root = ET.parse(path).getroot()
+    assert root.tag == "ANNOTATION_DOCUMENT"
+    for attr in ("AUTHOR", "DATE", "FORMAT", "VERSION"):
+        assert attr in root.attrib, attr
+    order = [EAF_ORDER.index(child.tag) for child in root]  # ValueError: an element the schema does not know
+    assert order == sorted(order), [c.tag for c in root]
+    header = root.find("HEADER")
+    assert header.get("TIME_UNITS", "milliseconds") == "milliseconds"
+    for md in header.findall("MEDIA_DESCRIPTOR"):
+        assert md.get("MEDIA_URL") and md.get("MIME_TYPE")
+    slots = {}
+    for ts in root.find("TIME_ORDER"):
+        assert ts.tag == "TIME_SLOT" and ts.get("TIME_SLOT_ID") not in slots
+        slots[ts.get("TIME_SLOT_ID")] = int(ts.get("TIME_VALUE"))
+        assert slots[ts.get("TIME_SLOT_ID")] >= 0
+    types = {lt.get("LINGUISTIC_TYPE_ID"): lt for lt in root.findall("LINGUISTIC_TYPE")}
+    ids, last_id = set(), 0
+    tier_ids = [t.get("TIER_ID") for t in root.findall("TIER")]
+    assert len(set(tier_ids)) == len(tier_ids)
+    for tier in root.findall("TIER"):
+        assert tier.get("LINGUISTIC_TYPE_REF") in types
+        assert types[tier.get("LINGUISTIC_TYPE_REF")].get("TIME_ALIGNABLE") == "true"
+        spans = []
+        for ann in tier:
+            assert ann.tag == "ANNOTATION" and len(ann) == 1
+            al = ann[0]
+            assert al.tag == "ALIGNABLE_ANNOTATION"
+            aid = al.get("ANNOTATION_ID")
+            assert aid not in ids
+            ids.add(aid)
+            last_id = max(last_id, int(aid.lstrip("a")))
+            start, end = slots[al.get("TIME_SLOT_REF1")], slots[al.get("TIME_SLOT_REF2")]
+            assert start < end
+            assert al.find("ANNOTATION_VALUE") is not None
+            spans.append((start, end))
+        spans.sort()
+        assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:])), f"{tier.get('TIER_ID')}: overlapping annotations"
+    last = [p for p in header.findall("PROPERTY") if p.get("NAME") == "lastUsedAnnotationId"]
+    assert last and int(last[0].text) >= last_id  # ELAN numbers new annotations after it
+    return root
+
+
+def test_eaf_has_elans_structure_links_the_video_and_reads_back(written):
+    from pympi import Elan
+
+    a, paths = written
+    root = check_eaf_structure(paths.elan)
+    md = root.find("HEADER/MEDIA_DESCRIPTOR")
+    assert (paths.folder / unquote(md.get("RELATIVE_MEDIA_URL"))).resolve() == a.info.path.resolve()
+    assert md.get("MIME_TYPE") == "video/mp4"
+    eaf = Elan.Eaf(str(paths.elan))  # an independent reader
+    assert set(eaf.get_tier_names()) == {"valence", "arousal", "sources", "speech", "words"}
+    words = sorted(eaf.get_annotation_data_for_tier("words"))
+    assert [w[2] for w in words] == [w.text.strip() for w in a.transcript.words]
+    assert all(abs(w[0] - round(x.start * 1000)) <= 1 for w, x in zip(words, a.transcript.words))
+    assert len(eaf.get_annotation_data_for_tier("speech")) == len(a.transcript.speech)
+    assert json.loads(paths.manifest.read_text())["outputs"]["elan"] == paths.elan.name
+
+
+def test_eaf_valence_tier_follows_the_csv_and_leaves_gaps_empty(written):
+    from pympi import Elan
+
+    from emoannot.outputs.elan import STEADY_RANGE
+
+    a, paths = written
+    df = pd.read_csv(paths.csv, keep_default_na=False, na_values=[""])
+    eaf = Elan.Eaf(str(paths.elan))
+    for tier in ("valence", "arousal"):
+        anns = sorted(eaf.get_annotation_data_for_tier(tier))
+        assert len(anns) >= 2
+        starts = np.array([s for s, _, _ in anns])
+        for t, v in zip(df["time_s"], df[tier]):
+            ms = round(t * 1000)
+            i = np.searchsorted(starts, ms, side="right") - 1
+            covered = i >= 0 and anns[i][0] <= ms < anns[i][1]
+            assert covered == np.isfinite(v), (tier, t, v)  # a value exactly where the CSV has one
+            if covered:
+                assert abs(float(anns[i][2]) - v) <= STEADY_RANGE + 0.006
+    sources = sorted(eaf.get_annotation_data_for_tier("sources"))
+    assert {s[2] for s in sources} <= {x for x in a.sources if x} and "" not in {s[2] for s in sources}
+
+
+# --- WebVTT -------------------------------------------------------------------------------------------------
+def test_vtt_parses_and_carries_the_words_and_each_seconds_values(written):
+    import webvtt
+
+    from emoannot.outputs.vtt import CUE_S
+
+    a, paths = written
+    def seconds(stamp: str) -> float:  # webvtt-py's *_in_seconds are whole seconds
+        h, m, s = stamp.split(":")
+        return int(h) * 3600 + int(m) * 60 + float(s)
+
+    cues = list(webvtt.from_buffer(io.StringIO(paths.vtt.read_text())))
+    assert len(cues) == int(np.ceil(a.duration_s / CUE_S - 1e-9))
+    assert abs(seconds(cues[-1].end) - a.duration_s) < 0.002
+    df = pd.read_csv(paths.csv, keep_default_na=False, na_values=[""])
+    said = []
+    for cue in cues:
+        lines = cue.text.splitlines()
+        sel = df[(df.time_s >= seconds(cue.start)) & (df.time_s < seconds(cue.end))]
+        if sel["valence"].notna().any():
+            v, ar = (float(x) for x in lines[-1].split()[1:4:2])
+            assert abs(v - sel["valence"].mean()) <= 0.006 and abs(ar - sel["arousal"].mean()) <= 0.006
+        else:
+            assert lines[-1] == "no face or speech"
+        said += [w for line in lines[:-1] for w in line.split()]
+    assert said == [w for x in a.transcript.words for w in x.text.split()]
+    assert cues[-1].text == "no face or speech"  # the grey end: no number
+
+
+# --- HTML ---------------------------------------------------------------------------------------------------
+def test_html_is_self_contained_and_carries_the_csv(written):
+    a, paths = written
+    page = paths.html.read_text()
+    assert "http://" not in page and "https://" not in page  # no network
+    data = json.loads(page.split('type="application/json">', 1)[1].split("</script>", 1)[0])
+    df = pd.read_csv(paths.csv, keep_default_na=False, na_values=[""])
+    got = np.array([np.nan if x is None else x for x in data["valence"]], float)
+    assert np.array_equal(np.isnan(got), df["valence"].isna().to_numpy())
+    assert np.allclose(got[~np.isnan(got)], df["valence"].dropna(), atol=6e-4)
+    assert (paths.folder / unquote(data["video"])).resolve() == a.info.path.resolve()
+
+
+def test_html_plays_the_annotated_copy_when_browsers_cannot_play_the_input(written, tmp_path):
+    """The example is FLV (VP6): the page says so, and plays <name>.annotated.mp4 when --video wrote one."""
+    from emoannot.outputs.html import browser_playable, write_html
+    from emoannot.video import probe
+
+    a = replace(written[0], info=probe(EXAMPLE))
+    assert browser_playable(written[0]) and not browser_playable(a)
+    write_html(a, tmp_path / "x.html", tmp_path, "x.annotated.mp4")
+    page = (tmp_path / "x.html").read_text()
+    assert '"video":"x.annotated.mp4"' in page and "cannot play 1001_DFA_HAP_XX.flv (vp6f)" in page
+    write_html(a, tmp_path / "y.html", tmp_path)
+    assert "Run emoannot with --video" in (tmp_path / "y.html").read_text()
+
+
+def _chrome():
+    """A headless Chromium driven by Debian's chromedriver; skip (saying why) where they are missing."""
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[test]')")
+    from selenium.webdriver.chrome.service import Service
+
+    browser, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (browser and driver):
+        pytest.skip("Debian's chromium and chromium-driver are not installed (apt-get install chromium "
+                    "chromium-driver; .ci/run does it)")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = browser
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1200,1000", "--mute-audio"):
+        opts.add_argument(arg)
+    return webdriver.Chrome(options=opts, service=Service(driver))
+
+
+def _wait(d, script: str, timeout: float = 15.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = d.execute_script(script)
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for: {script}")
+
+
+def test_html_report_in_a_real_browser(written, tmp_path):
+    from PIL import Image
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    from emoannot.outputs.html import VALENCE_COLOUR
+
+    a, paths = written
+    d = _chrome()
+    try:
+        d.get(paths.html.resolve().as_uri())
+        _wait(d, "return window.emoannot && window.emoannot.state.videoOk")  # the relative link plays
+        assert abs(d.execute_script("return document.getElementById('video').duration") - a.duration_s) < 0.2
+        # the timeline draws: pixels of the valence colour on the canvas, and the no-face shading
+        r, g, b = (int(VALENCE_COLOUR[i:i + 2], 16) for i in (1, 3, 5))
+        counts = d.execute_script(f"""
+            const c = document.getElementById('timeline'), x = c.getContext('2d');
+            const p = x.getImageData(0, 0, c.width, c.height).data; let line = 0, grey = 0;
+            for (let i = 0; i < p.length; i += 4) {{
+              if (Math.abs(p[i]-{r}) < 8 && Math.abs(p[i+1]-{g}) < 8 && Math.abs(p[i+2]-{b}) < 8) line++;
+              if (p[i] === 217 && p[i+1] === 217 && p[i+2] === 217) grey++;
+            }}
+            return [line, grey];""")
+        assert counts[0] > 200 and counts[1] > 1000, counts
+        # click-to-seek: the middle of the plot area -> the video's currentTime is half the duration
+        canvas = d.find_element(By.ID, "timeline")
+        width = canvas.size["width"]
+        pad_l, pad_r = 42, 10
+        target = 0.5 * a.duration_s
+        x = pad_l + (width - pad_l - pad_r) * 0.5 - width / 2
+        d.execute_script("window.seekedAt = null; document.getElementById('video')"
+                         ".addEventListener('seeked', e => { window.seekedAt = e.target.currentTime; });")
+        ActionChains(d).move_to_element_with_offset(canvas, int(round(x)), 0).click().perform()
+        seeked = _wait(d, "return window.seekedAt")
+        assert abs(seeked - target) < 0.1, (seeked, target)
+        assert f"t {d.execute_script('return window.emoannot.state.t'):.2f} s" in d.find_element(By.ID, "readout").text
+        # a click on a word jumps to it
+        first = d.find_elements(By.CSS_SELECTOR, "#words span")[0]
+        d.execute_script("window.seekedAt = null;")
+        first.click()
+        assert abs(_wait(d, "return window.seekedAt !== null && window.seekedAt + 1e-9") - a.transcript.words[0].start) < 0.1
+        shot = tmp_path / "report.png"
+        d.save_screenshot(str(shot))
+    finally:
+        d.quit()
+    img = np.asarray(Image.open(shot).convert("RGB"))
+    assert img.shape[0] > 500 and img.std() > 20 and len(np.unique(img.reshape(-1, 3), axis=0)) > 500
+
+
+# --- CLI and batch ------------------------------------------------------------------------------------------
+def test_batch_writes_every_format_and_an_index_linking_the_reports(tiny_weights, talk_then_grey, tmp_path):
+    from emoannot.cli import app
+
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    shutil.copy(talk_then_grey, clips / "a.mp4")
+    (clips / "broken.mp4").write_text("not a video")
+    out = tmp_path / "out"
+    args = ["batch", str(clips), "--out", str(out), "--weights", str(tiny_weights), "--device", "cpu", "--no-plot",
+            "-q"] + [x for f in ("elan", "vtt", "html") for x in ("--format", f)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1, result.output  # one input failed
+    folder = out / "a.mp4.emoannot"
+    assert sorted(p.name for p in folder.iterdir()) == ["a.csv", "a.eaf", "a.html", "a.vtt", "manifest.json"]
+    check_eaf_structure(folder / "a.eaf")
+    index = (out / "index.html").read_text()
+    assert 'href="a.mp4.emoannot/a.html"' in index and "broken.mp4" in index and index.count("href=") == 1
+    page = (folder / "a.html").read_text()
+    assert '"video":"../../clips/a.mp4"' in page
