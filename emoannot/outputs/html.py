@@ -113,7 +113,7 @@ _PAGE = r"""<!doctype html>
 body{font:14px system-ui,sans-serif;margin:1em auto;max-width:1100px;color:#222;padding:0 1em}
 h1{font-size:1.2em;margin:.2em 0}
 .top{display:flex;gap:1em;align-items:flex-start;flex-wrap:wrap}
-video{max-width:100%;width:640px;background:#000}
+video{max-width:100%;width:560px;background:#000}
 #note{color:#a33;margin:.4em 0}
 #warnings{color:#775;font-size:.9em;margin:.3em 0;padding-left:1.2em}
 #timeline{width:100%;height:230px;display:block;cursor:crosshair;margin-top:.6em}
