@@ -18,7 +18,7 @@ import numpy as np
 
 from emoannot.api import predict
 from emoannot.atomic import atomic_path, clean_stale_partials
-from emoannot.config import OutputFormat
+from emoannot.config import OutputFormat, Settings
 from emoannot.errors import EmoannotError, InputError, OutputError
 from emoannot.interrupt import checked, stop_on_signals
 from emoannot.hashing import file_identity
@@ -67,9 +67,9 @@ def out_folder_for(video: Path, root: Path, out_root: Path) -> Path:
     return output_folder(video, out_root / video.relative_to(root).parent)
 
 
-def is_complete(folder: Path, engine: Engine, video: Path) -> bool:
+def is_complete(folder: Path, video: Path, models, settings: Settings) -> bool:
     """Outputs all present, made from this very input file (size, mtime, fast hash) with the same weights
-    and settings."""
+    (`models`: an Engine's ModelRecords) and settings."""
     man = folder / MANIFEST
     if not man.is_file():
         return False
@@ -87,9 +87,9 @@ def is_complete(folder: Path, engine: Engine, video: Path) -> bool:
     except OSError:
         return False
     shas = {x["name"]: x["sha256"] for x in m.get("models", [])}
-    if any(shas.get(rec.name) != rec.sha256 for rec in engine.models):
+    if any(shas.get(rec.name) != rec.sha256 for rec in models):
         return False
-    return m.get("settings_fingerprint") == json.loads(json.dumps(engine.settings.fingerprint()))
+    return m.get("settings_fingerprint") == json.loads(json.dumps(settings.fingerprint()))
 
 
 def _stats(values) -> dict:
@@ -170,63 +170,115 @@ def _plan(videos: list[Path]) -> list[tuple[Path, VideoInfo | EmoannotError]]:
     return plan
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What annotating one video gave, made where it ran (a Ray worker too: small enough to send back)."""
+    status: str  #: "done" or "failed"
+    row: dict  #: its summary.csv row
+    failure: Failure | None = None
+    warnings: tuple[str, ...] = ()
+    frames: int = 0  #: frames decoded (done)
+
+
+def failed(video: Path, folder: Path, stage: str, message: str) -> Outcome:
+    return Outcome("failed", summary_row(video, "failed", folder, None, None), Failure(str(video), stage, message))
+
+
+def annotate_one(engine: Engine, video: Path, info: VideoInfo | EmoannotError, out_root: Path, folder: Path,
+                 hook: Callable[..., None] | None = None) -> Outcome:
+    """Annotate one input of a batch (`info`: its probe, or the error probing gave) into `folder`; any failure
+    becomes an Outcome (one bad file must not stop the batch). Ctrl-C and SIGTERM (KeyboardInterrupt) pass
+    through."""
+    t0 = time.perf_counter()
+    try:
+        if isinstance(info, EmoannotError):
+            raise info
+        a, _ = predict(engine, info, out_root, hook, folder=folder)
+    except EmoannotError as exc:
+        return failed(video, folder, exc.stage or "unknown", str(exc))
+    except Exception as exc:  # noqa: BLE001 - logged in failures.csv with the function that raised it
+        return failed(video, folder, traceback.extract_tb(exc.__traceback__)[-1].name, f"{type(exc).__name__}: {exc}")
+    return Outcome("done", summary_row(video, "done", folder, a, time.perf_counter() - t0), None, a.warnings,
+                   a.n_frames)
+
+
+class Ledger:
+    """The driver's record of a batch: the report, the summary rows in input order, the events; it writes
+    summary.csv after every video, and failures.csv (and index.html with --format html) at the end.
+    Shared by the plain batch and the Ray batch (emoannot.distributed), so their outputs agree."""
+
+    def __init__(self, out_root: Path, plan: list, formats, emit: Callable[[BatchEvent], None]) -> None:
+        self.out_root, self.plan, self.formats, self.emit = out_root, plan, formats, emit
+        self.report = BatchReport()
+        self.rows: dict[int, dict] = {}
+        emit(BatchStarted(len(plan), sum(i.estimated_frames for _, i in plan if isinstance(i, VideoInfo))))
+
+    def estimate(self, i: int) -> int:
+        info = self.plan[i][1]
+        return info.estimated_frames if isinstance(info, VideoInfo) else 0
+
+    def skipped(self, i: int, folder: Path) -> None:
+        video = self.plan[i][0]
+        self.report.skipped.append(str(video))
+        self.rows[i] = summary_row(video, "skipped", folder, None, None)
+        self.emit(VideoEvent(i, video, "skipped", self.estimate(i)))
+
+    def running(self, i: int) -> None:
+        self.emit(VideoEvent(i, self.plan[i][0], "running", self.estimate(i)))
+
+    def warn(self, i: int, message: str) -> None:
+        self.emit(VideoEvent(i, self.plan[i][0], "warning", 0, message))
+
+    def finished(self, i: int, outcome: Outcome) -> None:
+        video = self.plan[i][0]
+        self.rows[i] = outcome.row
+        if outcome.failure is not None:
+            self.report.failed.append(outcome.failure)
+            self.emit(VideoEvent(i, video, "failed", self.estimate(i), outcome.failure.message))
+        else:
+            self.report.done.append(str(video))
+            for w in outcome.warnings:
+                self.warn(i, w)
+            self.emit(VideoEvent(i, video, "done", outcome.frames))
+        self.write_summary()
+
+    def write_summary(self) -> None:
+        _write_csv(self.out_root / SUMMARY_FILE, SUMMARY_COLUMNS, [self.rows[i] for i in sorted(self.rows)])
+
+    def close(self) -> None:
+        self.write_summary()
+        _write_csv(self.out_root / FAILURES_FILE, ("path", "stage", "message"),
+                   [f.__dict__ for f in self.report.failed])
+        if OutputFormat.html in self.formats:
+            _write_index(self.out_root, [self.rows[i] for i in sorted(self.rows)])
+
+
 def run_batch(engine: Engine, root: Path, out_root: Path, videos: list[Path], resume: bool = False,
               fail_fast: bool = False, hook: Callable[..., None] | None = None,
               on_event: Callable[[BatchEvent], None] | None = None) -> BatchReport:
-    """Annotate `videos` (under `root`) into `out_root`; `on_event` hears a BatchStarted, then a VideoEvent
-    for each step of each video."""
-    emit = on_event or (lambda e: None)
-    report = BatchReport()
-    rows: list[dict] = []
+    """Annotate `videos` (under `root`) into `out_root`, one after the other in this process; `on_event` hears
+    a BatchStarted, then a VideoEvent for each step of each video."""
     plan = _plan(videos)
-    emit(BatchStarted(len(plan), sum(i.estimated_frames for _, i in plan if isinstance(i, VideoInfo))))
+    ledger = Ledger(out_root, plan, engine.settings.formats, on_event or (lambda e: None))
     with batch_lock(out_root), stop_on_signals() as stop:
         clean_stale_partials(out_root, recursive=True)
         checked_hook = checked(hook, stop)
-
         try:
             for i, (video, info) in enumerate(plan):
                 stop.check()
-                estimate = info.estimated_frames if isinstance(info, VideoInfo) else 0
                 folder = out_folder_for(video, root, out_root)
-                if resume and is_complete(folder, engine, video):
-                    report.skipped.append(str(video))
-                    rows.append(summary_row(video, "skipped", folder, None, None))
-                    emit(VideoEvent(i, video, "skipped", estimate))
+                if resume and is_complete(folder, video, engine.models, engine.settings):
+                    ledger.skipped(i, folder)
                     continue
-                emit(VideoEvent(i, video, "running", estimate))
-                t0 = time.perf_counter()
-                try:
-                    if isinstance(info, EmoannotError):
-                        raise info
-                    a, _ = predict(engine, info, out_root, checked_hook, folder=folder)
-                except EmoannotError as exc:
-                    report.failed.append(Failure(str(video), exc.stage or "unknown", str(exc)))
-                    rows.append(summary_row(video, "failed", folder, None, None))
-                    emit(VideoEvent(i, video, "failed", estimate, str(exc)))
-                except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch; it is logged
-                    stage = traceback.extract_tb(exc.__traceback__)[-1].name
-                    report.failed.append(Failure(str(video), stage, f"{type(exc).__name__}: {exc}"))
-                    rows.append(summary_row(video, "failed", folder, None, None))
-                    emit(VideoEvent(i, video, "failed", estimate, f"{type(exc).__name__}: {exc}"))
-                else:
-                    report.done.append(str(video))
-                    rows.append(summary_row(video, "done", folder, a, time.perf_counter() - t0))
-                    for w in a.warnings:
-                        emit(VideoEvent(i, video, "warning", 0, w))
-                    emit(VideoEvent(i, video, "done", a.n_frames))
-                _write_csv(out_root / SUMMARY_FILE, SUMMARY_COLUMNS, rows)
-                if fail_fast and report.failed:
+                ledger.running(i)
+                ledger.finished(i, annotate_one(engine, video, info, out_root, folder, checked_hook))
+                if fail_fast and ledger.report.failed:
                     break
         except KeyboardInterrupt:
-            report.interrupted = True
+            ledger.report.interrupted = True
         finally:
-            _write_csv(out_root / SUMMARY_FILE, SUMMARY_COLUMNS, rows)
-            _write_csv(out_root / FAILURES_FILE, ("path", "stage", "message"),
-                       [f.__dict__ for f in report.failed])
-            if OutputFormat.html in engine.settings.formats:
-                _write_index(out_root, rows)
-    return report
+            ledger.close()
+    return ledger.report
 
 
 def _write_index(out_root: Path, rows: list[dict]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import sys
+from contextlib import nullcontext
 from enum import Enum
 from pathlib import Path
 from typing import List, Optional
@@ -218,6 +219,9 @@ def batch(
     pattern: Annotated[Optional[str], typer.Option("--pattern", help="Glob such as '*.mp4' [default: common video extensions]")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Skip videos whose outputs are complete and match the weights and settings.")] = False,
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first failure.")] = False,
+    ray: Annotated[Optional[str], typer.Option("--ray", help="Run on Ray: 'local' (this machine), 'auto' (the cluster this node belongs to) or a cluster ADDRESS. Needs emoannot[ray].")] = None,
+    workers: Annotated[Optional[int], typer.Option("--workers", min=1, help="With --ray: how many workers (each loads the models once) [default: one per CPU of the cluster].")] = None,
+    gpus_per_worker: Annotated[float, typer.Option("--gpus-per-worker", min=0.0, help="With --ray: GPUs each worker takes (fractions share a GPU).")] = 0.0,
     *,
     settings,
     quiet: bool,
@@ -232,21 +236,34 @@ def batch(
     from emoannot.pipeline import Engine
     from emoannot.progress import BatchBars, progress_hook
 
+    if ray is None and (workers is not None or gpus_per_worker):
+        _err("--workers and --gpus-per-worker apply to --ray only; add --ray local (or auto, or an address).")
+        raise typer.Exit(2)
     try:
+        if ray is not None:
+            from emoannot.distributed import import_ray
+
+            import_ray()  # the missing extra is said before any work
         videos = find_videos(folder, recursive, pattern)
         if not videos:
             _err(f"no videos in {folder} (pattern {pattern or 'common video extensions'}"
                  f"{'' if recursive else '; add --recursive for subfolders'}).")
             raise typer.Exit(2)
         check_writable(out)
-        engine = Engine(settings)
+        engine = Engine(settings) if ray is None else None  # on Ray, each worker loads its own
     except EmoannotError as exc:
         raise _fail(exc) from None
     console = Console(stderr=True)
-    with engine, progress_hook(False if quiet else None) as hook:
+    with (engine or nullcontext()), progress_hook(False if quiet else None) as hook:
         bars = BatchBars(hook, say=lambda line: typer.echo(line, err=True), warn=_warn)
         try:
-            report = run_batch(engine, folder, out, videos, resume, fail_fast, hook, bars)
+            if ray is None:
+                report = run_batch(engine, folder, out, videos, resume, fail_fast, hook, bars)
+            else:
+                from emoannot.distributed import run_batch_ray
+
+                report = run_batch_ray(settings, folder, out, videos, ray, workers, gpus_per_worker, resume,
+                                       fail_fast, bars)
         except EmoannotError as exc:
             raise _fail(exc) from None
     table = Table(title=f"emoannot batch: {folder}")

@@ -40,3 +40,9 @@ class DataError(EmoannotError):
     """Training or evaluation data is missing or malformed."""
 
     exit_code = 6
+
+
+class MissingExtraError(EmoannotError):
+    """An option needs an optional extra that is not installed (e.g. --ray needs emoannot[ray])."""
+
+    exit_code = 2
