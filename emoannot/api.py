@@ -52,7 +52,7 @@ def annotate(video: str | Path | VideoInfo, engine: "Engine | Settings | None" =
 
 def write_outputs(a: Annotation, folder: Path, device: str, hook: Hook | None = None) -> OutputPaths:
     """Write every output `a.settings` asks for into `folder` (emoannot.outputs: the safety rules)."""
-    from emoannot.outputs.csv import write_affwild2, write_csv
+    from emoannot.outputs.csv import write_affwild2, write_csv, write_people_csv
     from emoannot.outputs.manifest import manifest
 
     settings = a.settings
@@ -63,6 +63,7 @@ def write_outputs(a: Annotation, folder: Path, device: str, hook: Hook | None = 
         with partial_folder(folder) as tmp:
             t0 = time.perf_counter()
             table = write_csv(a, tmp / names["csv"], settings.extra_columns)
+            people = write_people_csv(a, tmp / names["people"]) if "people" in names else None
             if "affwild2" in names:
                 write_affwild2(a, tmp / names["affwild2"])
             if "elan" in names:
@@ -79,7 +80,7 @@ def write_outputs(a: Annotation, folder: Path, device: str, hook: Hook | None = 
                 from emoannot.outputs.plot import plot_tables
 
                 t0 = time.perf_counter()
-                plot_tables([table], [stem], tmp / names["plot"], title=a.info.path.name)
+                plot_tables([table], [stem], tmp / names["plot"], title=a.info.path.name, people=people)
                 seconds["plot"] = time.perf_counter() - t0
             if "video" in names:
                 from emoannot.outputs.overlay import write_overlay
@@ -99,7 +100,8 @@ def write_outputs(a: Annotation, folder: Path, device: str, hook: Hook | None = 
                           "and permissions, or choose another folder with --out.", stage="output") from exc
     paths = {k: folder / n for k, n in names.items()}
     return OutputPaths(folder=folder, csv=paths["csv"], manifest=paths["manifest"], plot=paths.get("plot"),
-                       video=paths.get("video"), affwild2=paths.get("affwild2"), elan=paths.get("elan"),
+                       video=paths.get("video"), affwild2=paths.get("affwild2"), people=paths.get("people"),
+                       elan=paths.get("elan"),
                        vtt=paths.get("vtt"), html=paths.get("html"))
 
 

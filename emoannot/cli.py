@@ -13,7 +13,7 @@ from typing import List, Optional
 import typer
 from typing_extensions import Annotated
 
-from emoannot.config import AsrEngine, AsrModel, Device, OutputFormat
+from emoannot.config import AsrEngine, AsrModel, Device, OutputFormat, PeopleMode
 from emoannot.errors import EmoannotError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -33,6 +33,7 @@ SHARED_OPTIONS = (
     ("asr_model", Annotated[AsrModel, typer.Option("--asr-model", help="tiny.en (English) or base (multilingual).")], AsrModel.tiny_en),
     ("asr_engine", Annotated[AsrEngine, typer.Option("--asr-engine")], AsrEngine.faster_whisper),
     ("extra_columns", Annotated[bool, typer.Option("--extra-columns", help="Add per-modality estimates (valence_visual, ...) to the CSV.")], False),
+    ("people", Annotated[PeopleMode, typer.Option("--people", help="main: one face, fused with all the speech. all: every face with its own id and valence/arousal in <name>.people.csv; voice and words go to the person whose mouth moves with them (experimental).")], PeopleMode.main),
     ("quiet", Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")], False),
 )
 
@@ -78,10 +79,10 @@ def _warn(message: str) -> None:
     Console(stderr=True).print(f"[yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
-def _settings(device, weights, asr_model, asr_engine, language, format, video, no_plot, extra_columns):
-    from emoannot.config import Settings, SpeechConfig
+def _settings(device, weights, asr_model, asr_engine, language, format, video, no_plot, extra_columns, people):
+    from emoannot.config import FaceConfig, Settings, SpeechConfig
 
-    return Settings(device=device, weights=weights,
+    return Settings(device=device, weights=weights, faces=FaceConfig(people=people),
                     speech=SpeechConfig(asr_model=asr_model, asr_engine=asr_engine, language=language),
                     write_plot=not no_plot, write_video=video,
                     formats=tuple(dict.fromkeys([OutputFormat.csv, *format])), extra_columns=extra_columns)

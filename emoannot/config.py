@@ -30,6 +30,11 @@ class OutputFormat(str, Enum):
     html = "html"  #: self-contained HTML report
 
 
+class PeopleMode(str, Enum):
+    all = "all"  #: every face tracked with its own id; voice and words go to the person speaking
+    main = "main"  #: one face (the largest), fused with all the speech: one-person speed
+
+
 @dataclass(frozen=True)
 class FaceConfig:
     min_confidence: float = 0.7  #: mediapipe scores real faces 0.84-0.99 on the test media, cartoons 0.52-0.64
@@ -37,6 +42,9 @@ class FaceConfig:
     smooth: float = 0.6  #: weight of the new box in the exponential smoothing of the tracked box
     crop_margin: float = 1.15  #: crop side relative to the detector box's longer side
     full_range_fallback: bool = True  #: try the full-range detector where the short-range one finds nothing
+    people: PeopleMode = PeopleMode.main  #: "all" tracks everyone (speaker attribution is experimental: README)
+    forget_s: float = 10.0  #: a person unseen this long is not matched again by appearance (a new id instead)
+    min_person_s: float = 0.5  #: tracks seen for less than this are dropped (detector flicker), not people
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""Face stage: mediapipe detection on every frame, one main face tracked across frames, aligned
-grey crops at the model rate for the visual encoder."""
+"""Face stage: mediapipe detection on every frame; one main face (track_faces) or every person with a stable
+id and how much their mouth moves (track_people); aligned grey crops at the model rate for the visual
+encoder."""
 from __future__ import annotations
 
 import math
@@ -12,7 +13,7 @@ import numpy as np
 
 from emoannot.config import FaceConfig
 from emoannot.model.expression import CROP_SIZE
-from emoannot.records import FaceTrack, Frame
+from emoannot.records import FaceTrack, Frame, Person
 from emoannot.timeline import tick_of_time, video_ticks
 
 Hook = Callable[..., None]
@@ -130,45 +131,222 @@ class _Tracker:
         return d, self.box
 
 
-def track_faces(frames: Iterable[Frame], cfg: FaceConfig, detector: FaceDetector,
-                hook: Hook | None = None, total: int | None = None) -> FaceTrack:
-    """Run detection on every frame; keep one aligned crop per tick, from the first frame in the tick's
-    interval. K = timeline.video_ticks: the ticks that cover the decoded frames."""
-    crops: dict[int, np.ndarray] = {}
-    seen: set[int] = set()
-    times: list[float] = []
-    present: list[bool] = []
-    scores: list[float] = []
-    boxes: list[np.ndarray] = []
-    tracker = _Tracker(cfg)
-    nan_box = np.full(4, np.nan, dtype=np.float32)
+class _Builder:
+    """One face's per-frame hits and per-tick crops (and mouth motion), turned into a FaceTrack at the end."""
+
+    def __init__(self) -> None:
+        self.hits: dict[int, tuple[float, np.ndarray]] = {}  # frame index -> (score, box in original pixels)
+        self.crops: dict[int, np.ndarray] = {}  # tick -> aligned crop
+        self.mouth: dict[int, list[float]] = {}  # tick -> mouth motion of its frames
+
+    def add(self, frame: Frame, det: Detection, box: np.ndarray, first_of_tick: bool, cfg: FaceConfig) -> None:
+        self.hits[frame.index] = (det.score, box * frame.scale)
+        if first_of_tick:  # one crop per tick, from the first frame in the tick's interval
+            self.crops[tick_of_time(frame.time_s)] = align_crop(frame.rgb, det, box, cfg.crop_margin)
+
+    def build(self, times: np.ndarray, seen: set[int]) -> FaceTrack:
+        n, k_total = len(times), video_ticks(times)
+        present = np.zeros(n, bool)
+        score = np.full(n, np.nan, np.float32)
+        box = np.full((n, 4), np.nan, np.float32)
+        for i, (sc, b) in self.hits.items():
+            present[i], score[i], box[i] = True, sc, b
+        crop_arr = np.zeros((k_total, CROP_SIZE, CROP_SIZE), dtype=np.uint8)
+        crop_mask = np.zeros(k_total, dtype=bool)
+        tick_seen = np.zeros(k_total, dtype=bool)
+        for k in seen:
+            if k < k_total:
+                tick_seen[k] = True
+                if k in self.crops:
+                    crop_arr[k], crop_mask[k] = self.crops[k], True
+        _fill_gaps(crop_arr, crop_mask, tick_seen)
+        return FaceTrack(times=times, present=present, score=score, box=box, crops=crop_arr, crop_mask=crop_mask)
+
+    def mouth_series(self, k_total: int) -> np.ndarray:
+        out = np.full(k_total, np.nan, np.float32)
+        for k, m in self.mouth.items():
+            if k < k_total:
+                out[k] = float(np.mean(m))
+        return out
+
+
+def _frames_and_ticks(frames: Iterable[Frame], times: list[float], seen: set[int], hook: Hook | None,
+                      total: int | None) -> Iterator[tuple[Frame, bool]]:
+    """Each frame, and whether it is the first of its tick; records the times and ticks seen, reports progress."""
     for frame in frames:
         times.append(frame.time_s)
-        hit = tracker.update(detector.detect(frame.rgb))
-        present.append(hit is not None)
-        scores.append(hit[0].score if hit else np.nan)
-        boxes.append(hit[1] * frame.scale if hit else nan_box)
         k = tick_of_time(frame.time_s)
-        if k not in seen:
-            seen.add(k)
-            if hit is not None:
-                crops[k] = align_crop(frame.rgb, hit[0], hit[1], cfg.crop_margin)
+        first = k not in seen
+        seen.add(k)
+        yield frame, first
         if hook is not None and frame.index % 25 == 0:
             hook("faces", completed=frame.index + 1, total=total)
+
+
+def track_faces(frames: Iterable[Frame], cfg: FaceConfig, detector: FaceDetector,
+                hook: Hook | None = None, total: int | None = None) -> FaceTrack:
+    """Run detection on every frame and follow one main face (the largest, kept while it overlaps); one
+    aligned crop per tick, from the first frame in the tick's interval. K = timeline.video_ticks."""
+    times: list[float] = []
+    seen: set[int] = set()
+    tracker, builder = _Tracker(cfg), _Builder()
+    for frame, first in _frames_and_ticks(frames, times, seen, hook, total):
+        hit = tracker.update(detector.detect(frame.rgb))
+        if hit is not None:
+            builder.add(frame, hit[0], hit[1], first, cfg)
+    return builder.build(np.asarray(times, dtype=np.float64), seen)
+
+
+# --- several people -------------------------------------------------------------------------------------------
+RECENT_S = 0.5  #: a track seen this recently is matched by overlap (and appearance); older ones by appearance
+APPEARANCE_MAX = 0.45  #: Bhattacharyya distance of colour histograms above which two faces are not one person
+REID_MAX = 0.30  #: stricter, for matching a face to a person not seen for more than RECENT_S
+
+
+def appearance(rgb: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """Hue-saturation histogram of the face box widened to take in hair and skin around it (normalised)."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    x, y, bw, bh = box
+    x0, x1 = int(max(0, x - 0.15 * bw)), int(min(w, x + 1.15 * bw))
+    y0, y1 = int(max(0, y - 0.3 * bh)), int(min(h, y + 1.1 * bh))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return np.full((16, 8), 1 / 128, np.float32)
+    hsv = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2HSV)
+    hist = cv2.calcHist([hsv], [0, 1], None, [16, 8], [0, 180, 0, 256])
+    return (hist / max(float(hist.sum()), 1.0)).astype(np.float32)
+
+
+def _distance(a: np.ndarray, b: np.ndarray) -> float:
+    import cv2
+
+    return float(cv2.compareHist(a, b, cv2.HISTCMP_BHATTACHARYYA))
+
+
+@dataclass
+class _Person:
+    id: int
+    box: np.ndarray
+    hist: np.ndarray
+    last: float
+    builder: _Builder
+    patches: tuple[np.ndarray, np.ndarray] | None = None  #: mouth and eyes patches of the last frame seen
+    last_frame: int = -2
+
+
+class _PeopleTracker:
+    """Every face, with a stable id: matched to a person seen within RECENT_S by overlap and appearance, to
+    one unseen for longer (an occlusion, a turn away, a cut) by appearance alone; otherwise a new id.
+    Greedy assignment, cheapest pair first (a handful of faces per frame)."""
+
+    def __init__(self, cfg: FaceConfig) -> None:
+        self.cfg = cfg
+        self.people: list[_Person] = []
+
+    def update(self, t: float, rgb: np.ndarray, dets: list[Detection]) -> list[tuple[_Person, Detection, np.ndarray]]:
+        hists = [appearance(rgb, d.box) for d in dets]
+        pairs = []
+        for pi, p in enumerate(self.people):
+            gap = t - p.last
+            if gap > self.cfg.forget_s:
+                continue
+            for di, d in enumerate(dets):
+                dist = _distance(p.hist, hists[di])
+                overlap = _iou(p.box, d.box) if gap <= RECENT_S else 0.0
+                if overlap > 0.1 and dist <= APPEARANCE_MAX:
+                    pairs.append(((1 - overlap) + dist, pi, di))
+                elif dist <= REID_MAX:
+                    pairs.append((1 + dist, pi, di))
+        taken_p, taken_d, out = set(), set(), []
+        for _, pi, di in sorted(pairs):
+            if pi in taken_p or di in taken_d:
+                continue
+            taken_p.add(pi)
+            taken_d.add(di)
+            p, d = self.people[pi], dets[di]
+            recent = t - p.last <= RECENT_S
+            p.box = self.cfg.smooth * d.box + (1 - self.cfg.smooth) * p.box if recent else d.box.copy()
+            p.hist = 0.9 * p.hist + 0.1 * hists[di]
+            p.last = t
+            out.append((p, d, p.box))
+        for di, d in enumerate(dets):
+            if di not in taken_d:
+                p = _Person(len(self.people) + 1, d.box.copy(), hists[di], t, _Builder())
+                self.people.append(p)
+                out.append((p, d, p.box))
+        return out
+
+
+MOTION_SIZE = (24, 12)  #: mouth and upper-face patches are compared at this size (width, height)
+
+
+def mouth_patches(grey: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The mouth region (lower third of the face box) and the eyes region, small and grey."""
+    import cv2
+
+    h, w = grey.shape[:2]
+    x, y, bw, bh = box
+    regions = ((y + 0.62 * bh, y + 1.0 * bh, x + 0.2 * bw, x + 0.8 * bw),
+               (y + 0.15 * bh, y + 0.45 * bh, x + 0.1 * bw, x + 0.9 * bw))
+    out = []
+    for y0, y1, x0, x1 in regions:
+        y0, y1, x0, x1 = int(max(0, y0)), int(min(h, y1)), int(max(0, x0)), int(min(w, x1))
+        if y1 - y0 < 4 or x1 - x0 < 4:
+            return None
+        out.append(cv2.resize(grey[y0:y1, x0:x1], MOTION_SIZE, interpolation=cv2.INTER_AREA).astype(np.float32))
+    return out[0], out[1]
+
+
+def mouth_motion(prev: tuple[np.ndarray, np.ndarray] | None, now: tuple[np.ndarray, np.ndarray] | None) -> float:
+    """How much the mouth moved since the previous frame beyond what the whole face moved: mean absolute
+    change of the mouth patch minus that of the eyes patch (grey levels; NaN without both frames)."""
+    if prev is None or now is None:
+        return float("nan")
+    return float(np.abs(now[0] - prev[0]).mean() - np.abs(now[1] - prev[1]).mean())
+
+
+def track_people(frames: Iterable[Frame], cfg: FaceConfig, detector: FaceDetector,
+                 hook: Hook | None = None, total: int | None = None) -> tuple[np.ndarray, tuple[Person, ...]]:
+    """Every face on every frame, each person with a stable id, their own crops and how much their mouth
+    moves in each tick (mean of mouth_motion over the tick's frames). Returns the frame times and the people
+    (tracks seen for less than cfg.min_person_s dropped; ids renumbered 1, 2, ... in order of first
+    appearance, never reused)."""
+    import cv2
+
+    times: list[float] = []
+    seen: set[int] = set()
+    tracker = _PeopleTracker(cfg)
+    for frame, first in _frames_and_ticks(frames, times, seen, hook, total):
+        hits = tracker.update(frame.time_s, frame.rgb, detector.detect(frame.rgb))
+        grey = cv2.cvtColor(frame.rgb, cv2.COLOR_RGB2GRAY) if hits else None
+        for p, det, box in hits:
+            p.builder.add(frame, det, box, first, cfg)
+            patches = mouth_patches(grey, box)
+            m = mouth_motion(p.patches if p.last_frame == frame.index - 1 else None, patches)
+            p.patches, p.last_frame = patches, frame.index
+            if np.isfinite(m):
+                p.builder.mouth.setdefault(tick_of_time(frame.time_s), []).append(m)
     times_arr = np.asarray(times, dtype=np.float64)
     k_total = video_ticks(times_arr)
-    crop_arr = np.zeros((k_total, CROP_SIZE, CROP_SIZE), dtype=np.uint8)
-    crop_mask = np.zeros(k_total, dtype=bool)
-    tick_seen = np.zeros(k_total, dtype=bool)
-    for k in seen:
-        if k < k_total:
-            tick_seen[k] = True
-            if k in crops:
-                crop_arr[k], crop_mask[k] = crops[k], True
-    _fill_gaps(crop_arr, crop_mask, tick_seen)
-    return FaceTrack(
-        times=times_arr, present=np.asarray(present, dtype=bool), score=np.asarray(scores, dtype=np.float32),
-        box=np.asarray(boxes, dtype=np.float32).reshape(-1, 4), crops=crop_arr, crop_mask=crop_mask)
+    people = []
+    for p in tracker.people:
+        track = p.builder.build(times_arr, seen)
+        if len(p.builder.hits) and _span(track) >= cfg.min_person_s:
+            people.append(Person(len(people) + 1, track, p.builder.mouth_series(k_total)))
+    return times_arr, tuple(people)
+
+
+def _span(track: FaceTrack) -> float:
+    """Seconds of video in which the face was seen (frames present x the median frame interval)."""
+    if track.n_frames < 2:
+        return 0.0
+    return float(track.present.sum() * np.median(np.diff(track.times)))
+
+
+def empty_track(times: np.ndarray) -> FaceTrack:
+    """The FaceTrack of nobody: no face in any frame (a video without people)."""
+    return _Builder().build(times, {tick_of_time(t) for t in times})
 
 
 def _fill_gaps(crops: np.ndarray, mask: np.ndarray, seen: np.ndarray) -> None:

@@ -8,18 +8,19 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
 
-from emoannot.config import AsrModel, Settings
+from emoannot.config import AsrModel, PeopleMode, Settings
 from emoannot.device import resolve_device
-from emoannot.faces import FaceDetector, track_faces
+from emoannot.faces import FaceDetector, empty_track, track_faces, track_people
 from emoannot.features import fit_ticks
-from emoannot.records import (SOURCE_NAMES, Annotation, FaceTrack, Frame, ModalityFeatures, ModelRecord, Transcript,
-                              VideoInfo)
+from emoannot.records import (SOURCE_NAMES, Annotation, FaceTrack, Frame, ModalityFeatures, ModelRecord, Person,
+                              PersonResult, Transcript, VideoInfo)
+from emoannot.speakers import attribute
 from emoannot.speech import ASR_SHA256, SpeechModels, transcribe
 from emoannot.timeline import (EVIDENCE_S, n_ticks, segments_to_mask, tick_of_time, ticks_to_frames, video_end,
                                within)
@@ -62,15 +63,29 @@ def _timed_frames(frames: Iterator[Frame], timer: _Timer) -> Iterator[Frame]:
         yield f
 
 
+Features = tuple[ModalityFeatures, ModalityFeatures, ModalityFeatures]  #: visual, audio, text
+
+
+@dataclass(frozen=True)
+class PersonInput:
+    """One person's fusion input: their face, and the voice and words where they are the one speaking."""
+    person: Person
+    features: Features
+    speaking: np.ndarray  #: [K] bool
+
+
 @dataclass(frozen=True)
 class Extracted:
-    """Every stage up to the fusion input (what `emoannot train --format affwild2` caches)."""
+    """Every stage up to the fusion input (what `emoannot train --format affwild2` caches). `track` and
+    `features` are the main person's (or, without people, the one face's with all the speech)."""
     info: VideoInfo
     track: FaceTrack
     transcript: Transcript
-    features: tuple[ModalityFeatures, ModalityFeatures, ModalityFeatures]  #: visual, audio, text
+    features: Features
     warnings: tuple[str, ...]
     seconds: dict[str, float]
+    people: tuple[PersonInput, ...] = ()
+    main_person: int | None = None
 
 
 class Engine:
@@ -186,15 +201,21 @@ class Engine:
             info = video if isinstance(video, VideoInfo) else probe(Path(video))
         hook("probe", completed=1, total=1)
         # The audio path (ffmpeg, VAD, ASR, whisper encoder) runs beside the visual path.
+        people_mode = self.settings.faces.people == PeopleMode.all
         with ThreadPoolExecutor(max_workers=1) as pool:
             audio_future = pool.submit(self._audio_path, info, timer)
             with timer.stage("decode+faces"):
-                track = track_faces(_timed_frames(iter_frames(info, self.settings.faces.max_side), timer),
-                                    self.settings.faces, self.detector, hook,
-                                    info.estimated_frames or None)
+                frames = _timed_frames(iter_frames(info, self.settings.faces.max_side), timer)
+                total = info.estimated_frames or None
+                if people_mode:
+                    times, people = track_people(frames, self.settings.faces, self.detector, hook, total)
+                    track = people[0].track if people else empty_track(times)
+                else:
+                    track, people = track_faces(frames, self.settings.faces, self.detector, hook, total), ()
             hook("faces", completed=track.n_frames, total=track.n_frames)
             with timer.stage("visual"):
-                visual = visual_features(track, self.cnn, self.device, self.visual_head)
+                visuals = [visual_features(p.track, self.cnn, self.device, self.visual_head) for p in people]
+                visual = visuals[0] if visuals else visual_features(track, self.cnn, self.device, self.visual_head)
             hook("speech", completed=0, total=1)
             transcript, audio_ticks, audio_mask = audio_future.result()
         hook("speech", completed=1, total=1)
@@ -202,7 +223,7 @@ class Engine:
         audio = audio_features(fit_ticks(audio_ticks, k), fit_ticks(audio_mask, k), self.audio_head)
         transcript = transcript.clipped(video_end(track.times))
         warnings.extend(transcript.warnings)
-        has_face = bool(track.present.any())
+        has_face = bool(track.present.any()) or bool(people)
         silent = "the video has no audio stream" if not info.has_audio else "no speech was found in the audio"
         if not has_face and not transcript.speech:
             warnings.append(f"{silent} and no face was found in any frame: valence/arousal are empty (no information).")
@@ -215,7 +236,18 @@ class Engine:
                             "the file looks truncated or damaged; the outputs cover the decodable part.")
         with timer.stage("text"):
             text = text_features(transcript.words, k, self.words if transcript.words else None, self.text_head)
-        return Extracted(info, track, transcript, (visual, audio, text), tuple(warnings), timer.seconds)
+        if not people:  # one face (or none): it gets all the speech
+            return Extracted(info, track, transcript, (visual, audio, text), tuple(warnings), timer.seconds)
+        with timer.stage("speakers"):
+            speaking = attribute(people, transcript.speech, k)
+        inputs = tuple(PersonInput(p, (v, audio.only(speaking[p.id]), text.only(speaking[p.id])), speaking[p.id])
+                       for p, v in zip(people, visuals))
+        if transcript.speech and not any(s.any() for s in speaking.values()):
+            warnings.append("nobody visible moves their lips with the speech (an off-screen speaker?): the voice and "
+                            "words are given to no one, so valence/arousal come from the faces alone.")
+        main = max(inputs, key=lambda x: int(x.person.track.present.sum()) + int(x.speaking.sum()))
+        return Extracted(info, main.person.track, transcript, main.features, tuple(warnings), timer.seconds, inputs,
+                         main.person.id)
 
     def annotate(self, video: Path | VideoInfo, hook: Hook | None = None) -> Annotation:
         """Annotate one video (a path, or the VideoInfo of a file probed already)."""
@@ -227,9 +259,21 @@ class Engine:
         timer = _Timer()
         timer.seconds = dict(ex.seconds)
         with timer.stage("fusion"):
-            tick_va = fuse(self.fusion, ex.features, self.device)
+            if ex.people:
+                person_va = {x.person.id: fuse(self.fusion, x.features, self.device) for x in ex.people}
+                tick_va = person_va[ex.main_person]
+            else:
+                tick_va = fuse(self.fusion, ex.features, self.device)
         (hook or _no_hook)("fusion", completed=1, total=1)
-        return to_annotation(ex, tick_va, timer.seconds, self.models, self.settings)
+        a = to_annotation(ex, tick_va, timer.seconds, self.models, self.settings)
+        if not ex.people:
+            return a
+        people = []
+        for x in ex.people:
+            valence, arousal, sources, _ = frame_values(ex.track.times, x.features, person_va[x.person.id])
+            speaking = x.speaking[tick_of_time(ex.track.times, len(x.speaking))]
+            people.append(PersonResult(x.person.id, x.person.track, valence, arousal, sources, speaking))
+        return replace(a, people=tuple(people), main_person=ex.main_person)
 
 
 def _looks_truncated(info: VideoInfo, times: np.ndarray) -> bool:
@@ -240,6 +284,24 @@ def _looks_truncated(info: VideoInfo, times: np.ndarray) -> bool:
         return False
     end = video_end(times)
     return end < 0.9 * stated and info.start_s + end < 0.9 * stated
+
+
+def frame_values(times: np.ndarray, features: Features, tick_va: np.ndarray):
+    """Per-tick fusion -> one value per decoded frame (emoannot.timeline's convention), NaN where no modality
+    is within EVIDENCE_S, and the modalities present at each frame. Returns valence, arousal, sources and
+    the per-tick values with the no-evidence ticks emptied."""
+    # no information, no number: a frame gets a value only with some modality within EVIDENCE_S of it
+    evidence = within(np.logical_or.reduce([f.mask for f in features]), EVIDENCE_S)
+    tick_va = np.where(evidence[:, None], tick_va, np.nan).astype(np.float32)
+    filled = _nearest_filled(tick_va)
+    tick = tick_of_time(times, len(tick_va))
+    known = evidence[tick]
+    valence = np.where(known, np.clip(ticks_to_frames(times, filled[:, 0]), -1, 1), np.nan).astype(np.float32)
+    arousal = np.where(known, np.clip(ticks_to_frames(times, filled[:, 1]), -1, 1), np.nan).astype(np.float32)
+    present = np.stack([f.mask[tick] for f in features], 1)
+    names = [SOURCE_NAMES[f.name] for f in features]
+    sources = tuple("+".join(n for n, p in zip(names, row) if p) for row in present)
+    return valence, arousal, sources, tick_va
 
 
 def to_annotation(ex: Extracted, tick_va: np.ndarray, seconds: dict[str, float],
@@ -257,16 +319,7 @@ def to_annotation(ex: Extracted, tick_va: np.ndarray, seconds: dict[str, float],
         va = np.where(f.mask[:, None], f.va, np.nan)[tick]
         per_mod[f"valence_{f.name}"] = va[:, 0].astype(np.float32)
         per_mod[f"arousal_{f.name}"] = va[:, 1].astype(np.float32)
-    # no information, no number: a frame gets a value only with some modality within EVIDENCE_S of it
-    evidence = within(np.logical_or.reduce([f.mask for f in ex.features]), EVIDENCE_S)
-    tick_va = np.where(evidence[:, None], tick_va, np.nan).astype(np.float32)
-    filled = _nearest_filled(tick_va)
-    known = evidence[tick]
-    valence = np.where(known, np.clip(ticks_to_frames(times, filled[:, 0]), -1, 1), np.nan).astype(np.float32)
-    arousal = np.where(known, np.clip(ticks_to_frames(times, filled[:, 1]), -1, 1), np.nan).astype(np.float32)
-    present = np.stack([f.mask[tick] for f in ex.features], 1)
-    names = [SOURCE_NAMES[f.name] for f in ex.features]
-    sources = tuple("+".join(n for n, p in zip(names, row) if p) for row in present)
+    valence, arousal, sources, tick_va = frame_values(times, ex.features, tick_va)
     return Annotation(
         info=ex.info, times=times, valence=valence, arousal=arousal, faces=ex.track, speech=speech,
         word=tuple(word), per_modality=per_mod, transcript=ex.transcript, tick_va=tick_va,

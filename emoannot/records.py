@@ -18,6 +18,9 @@ from emoannot.config import Settings
 #: the per-frame CSV's columns, in order (README: "What the outputs mean")
 CSV_COLUMNS = ("frame", "time_s", "valence", "arousal", "face", "face_score", "face_x", "face_y", "face_w",
                "face_h", "speech", "word", "sources")
+#: `<name>.people.csv`'s columns, in order (README: "Several people")
+PEOPLE_COLUMNS = ("frame", "time_s", "person", "valence", "arousal", "sources", "face", "face_score", "face_x",
+                  "face_y", "face_w", "face_h", "speaking", "word")
 #: how each modality is named in the `sources` column
 SOURCE_NAMES = {"visual": "face", "audio": "voice", "text": "words"}
 
@@ -82,6 +85,15 @@ class FaceTrack:
 
 
 @dataclass(frozen=True)
+class Person:
+    """One tracked person (faces.track_people): a stable id and their own face track, plus how much their
+    mouth moves at each tick (faces.mouth_motion; NaN where unseen)."""
+    id: int  #: 1, 2, ... in order of first appearance; never reused within a video
+    track: FaceTrack
+    mouth: np.ndarray  #: [K] float32
+
+
+@dataclass(frozen=True)
 class Segment:
     """A stretch of time [start, end) in seconds (a voice-activity segment)."""
     start: float
@@ -134,6 +146,28 @@ class ModalityFeatures:
         if self.values.shape[0] != k or self.va.shape != (k, 2):
             raise ValueError(f"{self.name}: inconsistent shapes {self.values.shape}, {self.mask.shape}, {self.va.shape}")
 
+    def only(self, keep: np.ndarray) -> "ModalityFeatures":
+        """This modality where `keep` [K] is True, absent elsewhere (the voice of the person speaking)."""
+        mask = self.mask & keep
+        return ModalityFeatures(self.name, np.where(mask[:, None], self.values, 0).astype(self.values.dtype), mask,
+                                np.where(mask[:, None], self.va, np.nan).astype(self.va.dtype))
+
+
+@dataclass(frozen=True)
+class PersonResult:
+    """One person's annotation (Annotation.people): their own fusion, with the voice and words only where
+    they are the one speaking."""
+    id: int
+    track: FaceTrack
+    valence: np.ndarray  #: [N] float32, NaN without evidence
+    arousal: np.ndarray  #: [N] float32
+    sources: tuple[str, ...]  #: [N]
+    speaking: np.ndarray  #: [N] bool, this person is the one speaking
+
+    @property
+    def coverage(self) -> float:
+        return self.track.coverage
+
 
 @dataclass(frozen=True)
 class ModelRecord:
@@ -164,6 +198,9 @@ class Annotation:
     models: tuple[ModelRecord, ...]
     settings: Settings = field(default_factory=Settings)
     sources: tuple[str, ...] = ()  #: [N] modalities present at each frame, joined by "+"
+    #: every tracked person (settings.people == "all"); the fields above are the main person's
+    people: tuple[PersonResult, ...] = ()
+    main_person: int | None = None  #: the id of the person the fields above describe
 
     @property
     def n_frames(self) -> int:
@@ -201,3 +238,30 @@ class Annotation:
             for name, values in self.per_modality.items():
                 df[name] = np.round(values, 4)
         return df
+
+    def people_dataframe(self):
+        """The table of `<name>.people.csv`: one row per frame and person (columns: PEOPLE_COLUMNS)."""
+        import pandas as pd
+
+        parts = []
+        for p in self.people:
+            box = p.track.box
+            parts.append(pd.DataFrame({
+                "frame": np.arange(self.n_frames),
+                "time_s": np.round(self.times, 6),
+                "person": p.id,
+                "valence": np.round(p.valence, 4),
+                "arousal": np.round(p.arousal, 4),
+                "sources": list(p.sources),
+                "face": p.track.present.astype(int),
+                "face_score": np.round(p.track.score, 4),
+                "face_x": np.round(box[:, 0], 1),
+                "face_y": np.round(box[:, 1], 1),
+                "face_w": np.round(box[:, 2], 1),
+                "face_h": np.round(box[:, 3], 1),
+                "speaking": p.speaking.astype(int),
+                "word": [w if s else "" for w, s in zip(self.word, p.speaking)],
+            }))
+        if not parts:
+            return pd.DataFrame(columns=list(PEOPLE_COLUMNS))
+        return pd.concat(parts).sort_values(["frame", "person"], kind="stable").reset_index(drop=True)

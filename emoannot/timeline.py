@@ -39,6 +39,12 @@ def video_end(frame_times: np.ndarray) -> float:
     return float(frame_times[-1]) + frame_step(frame_times) if len(frame_times) else 0.0
 
 
+def frame_durations(frame_times: np.ndarray) -> np.ndarray:
+    """How long each frame stands: until the next frame's time (the last one until video_end)."""
+    times = np.asarray(frame_times, np.float64)
+    return np.diff(np.append(times, video_end(times))) if len(times) else np.zeros(0)
+
+
 def video_ticks(frame_times: np.ndarray) -> int:
     """K for a video: the ticks covering its decoded frames, [0, video_end). The decoded frames decide, not
     the container's stated duration, which can be missing (streamed WebM, raw H.264) or wrong."""

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from emoannot.atomic import partial_folder, write_text
-from emoannot.config import OutputFormat, Settings
+from emoannot.config import OutputFormat, PeopleMode, Settings
 from emoannot.errors import OutputError
 
 __all__ = ["SUFFIX", "MANIFEST", "OutputPaths", "partial_folder", "check_writable", "output_folder", "output_names",
@@ -29,6 +29,14 @@ __all__ = ["SUFFIX", "MANIFEST", "OutputPaths", "partial_folder", "check_writabl
 SUFFIX = ".emoannot"
 MANIFEST = "manifest.json"
 #: the file each --format adds beside <name>.csv
+#: one colour per person (by id), the same in the plot, the overlay and the HTML report (matplotlib's tab10)
+PERSON_COLOURS = ("#1f77b4", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f")
+
+
+def person_colour(person: int) -> str:
+    return PERSON_COLOURS[(person - 1) % len(PERSON_COLOURS)]
+
+
 FORMAT_SUFFIXES = {OutputFormat.affwild2: ".affwild2.txt", OutputFormat.elan: ".eaf", OutputFormat.vtt: ".vtt",
                    OutputFormat.html: ".html"}
 
@@ -41,6 +49,7 @@ class OutputPaths:
     plot: Path | None = None
     video: Path | None = None
     affwild2: Path | None = None
+    people: Path | None = None
     elan: Path | None = None
     vtt: Path | None = None
     html: Path | None = None
@@ -68,6 +77,8 @@ def result_folders(videos: list[Path], out_root: Path) -> list[Path]:
 def output_names(stem: str, settings: Settings) -> dict[str, str]:
     """The files a result folder gets for these settings: kind -> file name."""
     names = {"csv": f"{stem}.csv"}
+    if settings.faces.people == PeopleMode.all:
+        names["people"] = f"{stem}.people.csv"
     for fmt, suffix in FORMAT_SUFFIXES.items():
         if fmt in settings.formats:
             names[fmt.value] = f"{stem}{suffix}"

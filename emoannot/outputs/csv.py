@@ -1,4 +1,5 @@
-"""Per-frame CSV (columns: records.CSV_COLUMNS, made by Annotation.to_dataframe) and the Aff-Wild2 txt."""
+"""Per-frame CSV (columns: records.CSV_COLUMNS, made by Annotation.to_dataframe), the people CSV
+(records.PEOPLE_COLUMNS, Annotation.people_dataframe) and the Aff-Wild2 txt."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,6 +15,13 @@ AFFWILD2_MISSING = -5
 def write_csv(a: Annotation, path: Path, extra_columns: bool = False):
     """Write `<name>.csv`; returns the table (the plot draws from it)."""
     table = a.to_dataframe(extra_columns)
+    table.to_csv(path, index=False, na_rep="")
+    return table
+
+
+def write_people_csv(a: Annotation, path: Path):
+    """Write `<name>.people.csv` (columns: records.PEOPLE_COLUMNS); returns the table."""
+    table = a.people_dataframe()
     table.to_csv(path, index=False, na_rep="")
     return table
 

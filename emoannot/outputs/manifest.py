@@ -11,6 +11,7 @@ import numpy as np
 from emoannot import __version__
 from emoannot.hashing import file_identity
 from emoannot.records import Annotation
+from emoannot.timeline import frame_durations
 
 PACKAGES = ("torch", "mediapipe", "faster-whisper", "ctranslate2", "silero-vad", "transformers", "av",
             "numpy", "pandas", "matplotlib")
@@ -42,6 +43,9 @@ def manifest(a: Annotation, device: str, outputs: dict[str, str]) -> dict:
         "frames_with_values": int(np.isfinite(a.valence).sum()),
         "valence_mean": float(np.nanmean(a.valence)) if np.isfinite(a.valence).any() else None,
         "arousal_mean": float(np.nanmean(a.arousal)) if np.isfinite(a.arousal).any() else None,
+        "people": [{"person": p.id, "main": p.id == a.main_person, "face_coverage": round(p.coverage, 4),
+                    "speaking_s": round(float(frame_durations(a.times)[p.speaking].sum()), 2),
+                    "frames_with_values": int(np.isfinite(p.valence).sum())} for p in a.people],
         "warnings": list(a.warnings),
         "models": [{"name": m.name, "sha256": m.sha256, "source": m.detail} for m in a.models],
         "settings": a.settings.to_dict(),

@@ -12,6 +12,7 @@ from typing import Callable
 import numpy as np
 
 from emoannot.errors import OutputError
+from emoannot.outputs import person_colour
 from emoannot.records import Annotation
 from emoannot.video import ffmpeg_exe, iter_frames
 
@@ -48,6 +49,10 @@ def _va_colour(v: float) -> tuple[int, int, int]:
     return (int(200 * max(0, -v) + 40), int(180 * max(0, v) + 40), 60)
 
 
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    return tuple(int(hex_colour[j:j + 2], 16) for j in (1, 3, 5))
+
+
 def _subtitle(a: Annotation, starts: np.ndarray, t: float) -> str:
     """The words that started in the last SUBTITLE_SECONDS (`starts`: the sorted word start times)."""
     lo, hi = np.searchsorted(starts, t - SUBTITLE_SECONDS), np.searchsorted(starts, t, side="right")
@@ -61,8 +66,18 @@ def draw_frame(rgb: np.ndarray, i: int, a: Annotation, base: np.ndarray, starts:
     h, w = img.shape[:2]
     t = a.times[i]
     v, ar = float(a.valence[i]), float(a.arousal[i])
-    if a.faces.present[i]:
-        scale = w / a.info.width
+    scale = w / a.info.width
+    for p in a.people:  # several people: each face in its person's colour, with its id
+        if p.track.present[i]:
+            colour = _rgb(person_colour(p.id))
+            x, y, bw, bh = (p.track.box[i] * scale).astype(int)
+            cv2.rectangle(img, (x, y), (x + bw, y + bh), colour, 3 if p.speaking[i] else 2, cv2.LINE_AA)
+            label = f"P{p.id}" + (" speaking" if p.speaking[i] else "")
+            pv = p.valence[i]
+            label += f"  V {pv:+.2f}" if np.isfinite(pv) else ""
+            cv2.putText(img, label, (x, max(12, y - 6)), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 2, cv2.LINE_AA)
+            cv2.putText(img, label, (x, max(12, y - 6)), cv2.FONT_HERSHEY_SIMPLEX, 0.45, colour, 1, cv2.LINE_AA)
+    if not a.people and a.faces.present[i]:
         x, y, bw, bh = (a.faces.box[i] * scale).astype(int)
         cv2.rectangle(img, (x, y), (x + bw, y + bh), _va_colour(v), 2, cv2.LINE_AA)
     # circumplex inset with a short trail
@@ -74,7 +89,11 @@ def draw_frame(rgb: np.ndarray, i: int, a: Annotation, base: np.ndarray, starts:
         pts = np.stack([c + trail_v[run] * r, c - trail_a[run] * r], 1).astype(np.int32)
         cv2.polylines(inset, [pts], False, (120, 120, 200), 1, cv2.LINE_AA)
     known = np.isfinite(v) and np.isfinite(ar)
-    if known:  # no information, no point
+    for p in a.people:  # every person's current point in their colour
+        if np.isfinite(p.valence[i]) and np.isfinite(p.arousal[i]):
+            cv2.circle(inset, (int(c + p.valence[i] * r), int(c - p.arousal[i] * r)), 4, _rgb(person_colour(p.id)),
+                       -1, cv2.LINE_AA)
+    if known and not a.people:  # no information, no point
         cv2.circle(inset, (int(c + v * r), int(c - ar * r)), 5, _va_colour(v), -1, cv2.LINE_AA)
     if h > INSET + 10 and w > INSET + 10:
         img[8 : 8 + INSET, w - INSET - 8 : w - 8] = inset

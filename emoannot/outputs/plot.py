@@ -41,7 +41,10 @@ def _word_labels(df: pd.DataFrame) -> list[tuple[float, str]]:
     return kept
 
 
-def plot_tables(tables: list[pd.DataFrame], labels: list[str], path: Path, title: str = "") -> None:
+def plot_tables(tables: list[pd.DataFrame], labels: list[str], path: Path, title: str = "",
+                people: pd.DataFrame | None = None) -> None:
+    """Timeline and circumplex of one or more per-frame tables; with `people` (a people.csv table of two or
+    more people) one line per person instead, in that person's colour."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -64,14 +67,19 @@ def plot_tables(tables: list[pd.DataFrame], labels: list[str], path: Path, title
         ax.axhline(0, color="0.5", lw=0.6)
         ax.set_ylim(-1.05, 1.05)
         ax.grid(alpha=0.3)
-    for i, (df, label) in enumerate(zip(tables, labels)):
-        c = colours[i % len(colours)]
+    series = list(zip(tables, labels, colours * (len(tables) // len(colours) + 1)))
+    if people is not None and people["person"].nunique() > 1:
+        from emoannot.outputs import person_colour
+
+        series = [(df.reset_index(drop=True), f"person {pid}", person_colour(int(pid)))
+                  for pid, df in people.groupby("person")]
+    for df, label, c in series:
         t = df["time_s"].to_numpy()
         ax_v.plot(t, df["valence"], color=c, lw=1.4, label=label)
         ax_a.plot(t, df["arousal"], color=c, lw=1.4, label=label)
         v, ar = df["valence"].to_numpy(), df["arousal"].to_numpy()
         ax_c.plot(v, ar, color=c, lw=0.8, alpha=0.5)
-        if len(tables) == 1:
+        if len(series) == 1:
             sc = ax_c.scatter(v, ar, c=t, cmap="viridis", s=6)
         else:
             ax_c.scatter(v, ar, color=c, s=6)
@@ -79,7 +87,7 @@ def plot_tables(tables: list[pd.DataFrame], labels: list[str], path: Path, title
         if len(known):
             ax_c.scatter(v[known[:1]], ar[known[:1]], marker="o", s=50, facecolor="none", edgecolor=c)
             ax_c.scatter(v[known[-1:]], ar[known[-1:]], marker="s", s=40, color=c)
-    if len(tables) == 1:
+    if len(series) == 1:
         fig.colorbar(sc, ax=ax_c, label="time (s)", shrink=0.6)
     ax_v.set_ylabel("valence")
     ax_a.set_ylabel("arousal")
