@@ -63,7 +63,13 @@ def test_two_people_side_by_side_each_tracked_with_their_own_values_and_files(pe
     assert (left.speaking & speech).sum() >= 0.8 * speech.sum() and not (right.speaking & speech).any()
     assert "voice" in set("+".join(left.sources).split("+")) and "voice" not in "+".join(right.sources)
     assert a.main_person == left.id and np.array_equal(a.valence, left.valence, equal_nan=True)
-    paths = write_outputs(a, tmp_path / "side.mp4.emoannot", "cpu")
+    from dataclasses import replace
+
+    from emoannot.config import OutputFormat
+
+    formats = (OutputFormat.csv, OutputFormat.elan, OutputFormat.html)
+    paths = write_outputs(replace(a, settings=replace(a.settings, formats=formats)), tmp_path / "side.mp4.emoannot",
+                          "cpu")
     table = pd.read_csv(paths.people, keep_default_na=False, na_values=[""])
     assert tuple(table.columns) == PEOPLE_COLUMNS and len(table) == 2 * a.n_frames
     assert set(table["person"]) == {1, 2} and table.groupby("frame").size().eq(2).all()
@@ -73,6 +79,19 @@ def test_two_people_side_by_side_each_tracked_with_their_own_values_and_files(pe
     m = json.loads(paths.manifest.read_text())["people"]
     assert [x["person"] for x in m] == [1, 2] and [x["main"] for x in m] == [left.id == 1, left.id == 2]
     assert next(x for x in m if x["person"] == left.id)["speaking_s"] > 1.0
+    # ELAN: each person's tiers; the HTML report: one line per person
+    from pympi import Elan
+
+    from test_exports import check_eaf_structure
+
+    check_eaf_structure(paths.elan)
+    eaf = Elan.Eaf(str(paths.elan))
+    assert {f"person {i} {x}" for i in (1, 2) for x in ("valence", "arousal", "speaking")} <= set(eaf.get_tier_names())
+    spoken = eaf.get_annotation_data_for_tier(f"person {left.id} speaking")
+    assert spoken and not eaf.get_annotation_data_for_tier(f"person {right.id} speaking")
+    page = paths.html.read_text()
+    data = json.loads(page.split('type="application/json">', 1)[1].split("</script>", 1)[0])
+    assert [p["id"] for p in data["people"]] == [1, 2] and len({p["colour"] for p in data["people"]}) == 2
 
 
 def test_ids_follow_people_who_swap_sides(people_engine, tmp_path):

@@ -6,7 +6,9 @@ Tiers (times in ms from the video's first frame, the CSV's time_s x 1000):
   STEADY_RANGE of each other, labelled with the run's mean ("+0.21"); frames without a value (no face or
   speech within 1 s) get no annotation, so absent reads as absent in ELAN too;
 - sources: runs of the same modalities ("face+voice+words", "face", ...);
-- speech: the voice-activity segments; words: the recognised words.
+- speech: the voice-activity segments; words: the recognised words;
+- with --people all, for each person (tier participant "person N"): "person N valence", "person N arousal"
+  (steady stretches, as above) and "person N speaking".
 """
 from __future__ import annotations
 
@@ -99,6 +101,18 @@ def build_eaf(a: Annotation, media_relative: str):
     for w in a.transcript.words:
         if w.text.strip():
             add("words", w.start, min(w.end, end), w.text.strip(), last)
+    for p in a.people:  # --people all: each person's values and when they speak
+        for name, series in (("valence", p.valence), ("arousal", p.arousal)):
+            tier = f"person {p.id} {name}"
+            eaf.add_tier(tier, part=f"person {p.id}")
+            last = [0]
+            for s, e, mean in steady_stretches(np.asarray(series, np.float64), a.times, end):
+                add(tier, s, e, f"{mean:+.2f}", last)
+        tier = f"person {p.id} speaking"
+        eaf.add_tier(tier, part=f"person {p.id}")
+        last = [0]
+        for s, e, _ in label_runs(tuple("speaking" if x else "" for x in p.speaking), a.times, end):
+            add(tier, s, e, "speaking", last)
     eaf.properties = [("lastUsedAnnotationId", eaf.maxaid)]  # ELAN numbers new annotations after it
     return eaf
 

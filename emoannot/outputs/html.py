@@ -1,7 +1,8 @@
 """`<name>.html`: one self-contained page (no network: the script, the style and the data are inline) that
 plays the video (a relative link) with the valence/arousal timeline under it: a cursor that follows the
 video, click-to-seek, the circumplex trail of the last seconds, the words (click one to jump to it), and
-the stretches without a face (grey) or with speech (blue strip) shaded as in the PNG plot.
+the stretches without a face (grey) or with speech (blue strip) shaded as in the PNG plot. With several
+people (--people all), one line and one circumplex trail per person, in that person's colour.
 
 The page links the video by its path relative to the result folder: move the two together. Where the
 browser cannot play the input (FLV, AVI, ...) the page plays the annotated mp4 when `--video` wrote one,
@@ -17,6 +18,7 @@ from urllib.parse import quote
 
 import numpy as np
 
+from emoannot.outputs import person_colour
 from emoannot.records import Annotation
 from emoannot.timeline import video_end
 
@@ -56,6 +58,9 @@ def report_data(a: Annotation, video_link: str, note: str) -> dict:
         "sources": list(a.sources) if a.sources else [""] * a.n_frames,
         "words": [[round(w.start, 3), round(w.end, 3), w.text.strip()] for w in a.transcript.words if w.text.strip()],
         "warnings": list(a.warnings),
+        "people": [{"id": p.id, "colour": person_colour(p.id), "main": p.id == a.main_person,
+                    "valence": _numbers(p.valence, 3), "arousal": _numbers(p.arousal, 3),
+                    "speaking": p.speaking.astype(int).tolist()} for p in a.people],
         "trail_s": TRAIL_S,
         "colours": {"valence": VALENCE_COLOUR, "arousal": AROUSAL_COLOUR},
     }
@@ -168,6 +173,13 @@ function spans(flag, want) {
   return out;
 }
 const noFace = spans(D.face, 0), speech = spans(D.speech, 1);
+if (D.people.length > 1) {  // the legend names each person's colour (valence solid, arousal dashed)
+  const legend = document.querySelector(".legend");
+  legend.innerHTML = D.people.map(p => '<span><i class="sw" style="background:' + p.colour + '"></i>person ' + p.id +
+    (p.main ? " (main)" : "") + "</span>").join("") +
+    '<span>valence solid, arousal dashed</span><span><i class="sw" style="background:#d9d9d9"></i>no face (main person)</span>' +
+    '<span><i class="sw" style="background:#1f77b4;opacity:.5"></i>speech</span>';
+}
 const PAD = {l: 42, r: 10, t: 10, b: 22};
 function sizeCanvas(c) {
   const r = window.devicePixelRatio || 1, w = c.clientWidth, h = c.clientHeight;
@@ -188,14 +200,19 @@ function drawTimeline() {
   }
   const step = [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200].find(s => dur / s <= 10) || 1800;
   for (let s = 0; s <= dur; s += step) g.fillText(s.toFixed(step < 1 ? 1 : 0) + " s", X(s) - 8, h - 6);
-  for (const [key, colour] of [["valence", D.colours.valence], ["arousal", D.colours.arousal]]) {
-    const V = D[key]; g.strokeStyle = colour; g.lineWidth = 2; g.beginPath(); let pen = false;
+  // one person: valence and arousal in their colours; several: one colour per person, arousal dashed
+  const lines = D.people.length > 1
+    ? D.people.flatMap(p => [[p.valence, p.colour, []], [p.arousal, p.colour, [5, 4]]])
+    : [[D.valence, D.colours.valence, []], [D.arousal, D.colours.arousal, []]];
+  for (const [V, colour, dash] of lines) {
+    g.strokeStyle = colour; g.lineWidth = 2; g.setLineDash(dash); g.beginPath(); let pen = false;
     for (let i = 0; i < V.length; i++) {
       if (V[i] === null) { pen = false; continue; }
       if (pen) g.lineTo(X(D.times[i]), Y(V[i])); else { g.moveTo(X(D.times[i]), Y(V[i])); pen = true; }
     }
     g.stroke();
   }
+  g.setLineDash([]);
   g.strokeStyle = "#d62728"; g.lineWidth = 2; g.beginPath(); g.moveTo(X(state.t), PAD.t); g.lineTo(X(state.t), PAD.t + ph); g.stroke();
   state.draws++;
 }
@@ -209,14 +226,17 @@ function drawCircumplex() {
   g.fillText("excited / happy", c + r / 2, c - r / 2 - 12); g.fillText("angry / afraid", c - r / 2, c - r / 2 - 12);
   g.fillText("sad / bored", c - r / 2, c + r / 2 + 16); g.fillText("calm / content", c + r / 2, c + r / 2 + 16);
   const i = frameAt(state.t); if (i < 0) return;
-  for (let j = frameAt(state.t - D.trail_s) + 1; j <= i; j++) {
-    if (j < 0 || D.valence[j] === null) continue;
-    const age = (state.t - D.times[j]) / D.trail_s;
-    g.fillStyle = "rgba(31,119,180," + (0.15 + 0.6 * (1 - age)).toFixed(2) + ")";
-    g.beginPath(); g.arc(c + r * D.valence[j], c - r * D.arousal[j], 2.5, 0, 2 * Math.PI); g.fill();
-  }
-  if (D.valence[i] !== null) {
-    g.fillStyle = "#d62728"; g.beginPath(); g.arc(c + r * D.valence[i], c - r * D.arousal[i], 6, 0, 2 * Math.PI); g.fill();
+  const tracks = D.people.length > 1 ? D.people.map(p => [p.valence, p.arousal, p.colour])
+                                     : [[D.valence, D.arousal, "#d62728"]];
+  for (const [V, A, colour] of tracks) {
+    g.fillStyle = colour;
+    for (let j = Math.max(0, frameAt(state.t - D.trail_s) + 1); j <= i; j++) {
+      if (V[j] === null) continue;
+      g.globalAlpha = 0.15 + 0.5 * (1 - (state.t - D.times[j]) / D.trail_s);
+      g.beginPath(); g.arc(c + r * V[j], c - r * A[j], 2.5, 0, 2 * Math.PI); g.fill();
+    }
+    g.globalAlpha = 1;
+    if (V[i] !== null) { g.beginPath(); g.arc(c + r * V[i], c - r * A[i], 6, 0, 2 * Math.PI); g.fill(); }
   }
 }
 const wordSpans = [];
@@ -229,7 +249,9 @@ function fmt(v) { return v === null ? "  -  " : (v >= 0 ? "+" : "") + v.toFixed(
 function update() {
   const i = frameAt(state.t);
   readout.textContent = "t " + state.t.toFixed(2) + " s   valence " + fmt(i < 0 ? null : D.valence[i]) +
-    "   arousal " + fmt(i < 0 ? null : D.arousal[i]) + "   " + (i < 0 || !D.sources[i] ? "no face or speech" : D.sources[i]);
+    "   arousal " + fmt(i < 0 ? null : D.arousal[i]) + "   " + (i < 0 || !D.sources[i] ? "no face or speech" : D.sources[i]) +
+    (D.people.length > 1 && i >= 0 ? D.people.map(p => "   person " + p.id + (p.speaking[i] ? " (speaking)" : "") +
+      " " + fmt(p.valence[i]) + "/" + fmt(p.arousal[i])).join("") : "");
   for (const [a, b, sp] of wordSpans) sp.classList.toggle("now", state.t >= a && state.t < b);
   drawTimeline(); drawCircumplex();
 }
