@@ -137,7 +137,7 @@ class _Builder:
     def __init__(self) -> None:
         self.hits: dict[int, tuple[float, np.ndarray]] = {}  # frame index -> (score, box in original pixels)
         self.crops: dict[int, np.ndarray] = {}  # tick -> aligned crop
-        self.mouth: dict[int, list[float]] = {}  # tick -> mouth motion of its frames
+        self.mouth: dict[int, float] = {}  # frame index -> mouth motion since the previous frame
 
     def add(self, frame: Frame, det: Detection, box: np.ndarray, first_of_tick: bool, cfg: FaceConfig) -> None:
         self.hits[frame.index] = (det.score, box * frame.scale)
@@ -162,11 +162,10 @@ class _Builder:
         _fill_gaps(crop_arr, crop_mask, tick_seen)
         return FaceTrack(times=times, present=present, score=score, box=box, crops=crop_arr, crop_mask=crop_mask)
 
-    def mouth_series(self, k_total: int) -> np.ndarray:
-        out = np.full(k_total, np.nan, np.float32)
-        for k, m in self.mouth.items():
-            if k < k_total:
-                out[k] = float(np.mean(m))
+    def mouth_series(self, n: int) -> np.ndarray:
+        out = np.full(n, np.nan, np.float32)
+        for i, m in self.mouth.items():
+            out[i] = m
         return out
 
 
@@ -309,7 +308,7 @@ def mouth_motion(prev: tuple[np.ndarray, np.ndarray] | None, now: tuple[np.ndarr
 def track_people(frames: Iterable[Frame], cfg: FaceConfig, detector: FaceDetector,
                  hook: Hook | None = None, total: int | None = None) -> tuple[np.ndarray, tuple[Person, ...]]:
     """Every face on every frame, each person with a stable id, their own crops and how much their mouth
-    moves in each tick (mean of mouth_motion over the tick's frames). Returns the frame times and the people
+    moves at each frame (mouth_motion). Returns the frame times and the people
     (tracks seen for less than cfg.min_person_s dropped; ids renumbered 1, 2, ... in order of first
     appearance, never reused)."""
     import cv2
@@ -326,14 +325,13 @@ def track_people(frames: Iterable[Frame], cfg: FaceConfig, detector: FaceDetecto
             m = mouth_motion(p.patches if p.last_frame == frame.index - 1 else None, patches)
             p.patches, p.last_frame = patches, frame.index
             if np.isfinite(m):
-                p.builder.mouth.setdefault(tick_of_time(frame.time_s), []).append(m)
+                p.builder.mouth[frame.index] = m
     times_arr = np.asarray(times, dtype=np.float64)
-    k_total = video_ticks(times_arr)
     people = []
     for p in tracker.people:
         track = p.builder.build(times_arr, seen)
         if len(p.builder.hits) and _span(track) >= cfg.min_person_s:
-            people.append(Person(len(people) + 1, track, p.builder.mouth_series(k_total)))
+            people.append(Person(len(people) + 1, track, p.builder.mouth_series(len(times_arr))))
     return times_arr, tuple(people)
 
 

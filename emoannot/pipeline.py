@@ -20,7 +20,7 @@ from emoannot.faces import FaceDetector, empty_track, track_faces, track_people
 from emoannot.features import fit_ticks
 from emoannot.records import (SOURCE_NAMES, Annotation, FaceTrack, Frame, ModalityFeatures, ModelRecord, Person,
                               PersonResult, Transcript, VideoInfo)
-from emoannot.speakers import attribute
+from emoannot.speakers import attribute, energy_track
 from emoannot.speech import ASR_SHA256, SpeechModels, transcribe
 from emoannot.timeline import (EVIDENCE_S, n_ticks, segments_to_mask, tick_of_time, ticks_to_frames, video_end,
                                within)
@@ -168,8 +168,9 @@ class Engine:
         self.close()
 
     # ------------------------------------------------------------------ stages
-    def _audio_path(self, info: VideoInfo, timer: _Timer) -> tuple[Transcript, np.ndarray, np.ndarray]:
-        """-> transcript, pooled encoder states [k_audio, d] and the speech mask [k_audio]."""
+    def _audio_path(self, info: VideoInfo, timer: _Timer) -> tuple[Transcript, np.ndarray, np.ndarray, np.ndarray]:
+        """-> transcript, pooled encoder states [k_audio, d], the speech mask [k_audio] and, with people, the
+        loudness track (speakers.energy_track) that tells who speaks."""
         from emoannot.features.audio import encoder_ticks, speech_mask
 
         with timer.stage("audio"):
@@ -186,7 +187,9 @@ class Engine:
                 ticks = encoder_ticks(audio, self.encoder, k, transcript.speech)
             else:
                 ticks = np.zeros((k, self.encoder.dim), np.float32)
-        return transcript, ticks, mask  # the audio itself is dropped here: only per-tick arrays outlive the stage
+            loudness = (energy_track(audio, AUDIO_RATE) if self.settings.faces.people == PeopleMode.all
+                        else np.zeros(0, np.float32))
+        return transcript, ticks, mask, loudness  # the audio itself is dropped here
 
     def extract(self, video: Path | VideoInfo, hook: Hook | None = None) -> Extracted:
         """Every stage up to the fusion input: probe (unless given), faces, speech, per-modality features."""
@@ -217,7 +220,7 @@ class Engine:
                 visuals = [visual_features(p.track, self.cnn, self.device, self.visual_head) for p in people]
                 visual = visuals[0] if visuals else visual_features(track, self.cnn, self.device, self.visual_head)
             hook("speech", completed=0, total=1)
-            transcript, audio_ticks, audio_mask = audio_future.result()
+            transcript, audio_ticks, audio_mask, loudness = audio_future.result()
         hook("speech", completed=1, total=1)
         k = len(visual.mask)  # the decoded frames decide the tick count (timeline.video_ticks)
         audio = audio_features(fit_ticks(audio_ticks, k), fit_ticks(audio_mask, k), self.audio_head)
@@ -239,7 +242,7 @@ class Engine:
         if not people:  # one face (or none): it gets all the speech
             return Extracted(info, track, transcript, (visual, audio, text), tuple(warnings), timer.seconds)
         with timer.stage("speakers"):
-            speaking = attribute(people, transcript.speech, k)
+            speaking = attribute(people, transcript.speech, track.times, loudness, k)
         inputs = tuple(PersonInput(p, (v, audio.only(speaking[p.id]), text.only(speaking[p.id])), speaking[p.id])
                        for p, v in zip(people, visuals))
         if transcript.speech and not any(s.any() for s in speaking.values()):

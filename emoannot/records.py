@@ -87,10 +87,10 @@ class FaceTrack:
 @dataclass(frozen=True)
 class Person:
     """One tracked person (faces.track_people): a stable id and their own face track, plus how much their
-    mouth moves at each tick (faces.mouth_motion; NaN where unseen)."""
+    mouth moves at each decoded frame (faces.mouth_motion; NaN where unseen)."""
     id: int  #: 1, 2, ... in order of first appearance; never reused within a video
     track: FaceTrack
-    mouth: np.ndarray  #: [K] float32
+    mouth: np.ndarray  #: [N] float32
 
 
 @dataclass(frozen=True)

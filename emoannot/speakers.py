@@ -1,73 +1,97 @@
 """Who is speaking: each stretch of speech (voice-activity segments cut into windows of at most WINDOW_S)
-goes to the visible person whose mouth moves with the voice, or to nobody (off-screen speech).
+goes to the visible person whose mouth moves in step with the voice, or to nobody (off-screen speech, a
+still face).
 
-Mouth movement against the voice: for each person, faces.track_people measures how much the mouth moves
-in each tick beyond the movement of the whole face. A speaker's mouth moves while the voice sounds and
-rests in its pauses; a listener's (or someone mouthing along to something else) moves the same either
-way. So a person's score in a window is their mouth movement there divided by their own movement while
-nobody speaks (their baseline: the mean over the ticks outside speech where they are visible, or, when
-there are fewer than BASELINE_MIN_TICKS of those, the 25th percentile of all their ticks). The person with
-the highest score speaks, if it reaches RATIO_MIN and they are seen in at least SEEN_MIN of the window;
-otherwise nobody visible does.
+Mouth movement against the audio energy: faces.track_people measures, at every frame, how much each
+person's mouth region changed beyond their eyes region (head movement cancels out). Within a window, that
+series is correlated (Pearson) with the loudness of the audio at the same frames (log RMS over 80 ms),
+allowing the mouth to lead or trail the sound by LAGS_S; a person's score is their best correlation. The
+person with the highest score speaks if it reaches SYNC_MIN and they are seen in at least SEEN_MIN of the
+window's frames. Someone mouthing words to another sound, or moving their face while listening, does not
+move in step with this voice.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from emoannot.records import Person, Segment
-from emoannot.timeline import MODEL_FPS, n_ticks, segments_to_mask, tick_times
+from emoannot.timeline import MODEL_FPS, n_ticks
 
-WINDOW_S = 2.0  #: speech is attributed in windows of at most this long (turns inside a segment)
-RATIO_MIN = 1.3  #: mouth movement while speaking must exceed the person's own baseline by this factor
-SEEN_MIN = 0.5  #: a person must be seen in this share of a window's ticks to be its speaker
-BASELINE_MIN_TICKS = 5
+WINDOW_S = 3.0  #: speech is attributed in windows of at most this long (turns inside a segment)
+SYNC_MIN = 0.05  #: the lowest mouth-voice correlation that makes a speaker
+SEEN_MIN = 0.5  #: a person must be seen in this share of a window's frames to be its speaker
+LAGS_S = (-0.08, 0.16)  #: the sound may come this much before (negative) or after the mouth movement
+MIN_FRAMES = 8  #: fewer frames than this in a window: too few to correlate, nobody
+ENERGY_RATE = 100  #: energy_track values per second
+ENERGY_WINDOW_S = 0.08
 
 
-def windows(speech: tuple[Segment, ...], k: int) -> list[tuple[int, int]]:
-    """The speech as tick ranges [k0, k1) of at most WINDOW_S (a segment is cut into equal parts)."""
+def energy_track(audio: np.ndarray, rate: int) -> np.ndarray:
+    """Log RMS loudness of `audio`, ENERGY_RATE values per second (value i centred at i / ENERGY_RATE s)."""
+    hop, half = rate // ENERGY_RATE, int(rate * ENERGY_WINDOW_S / 2)
+    n = len(audio) // hop
+    if n == 0:
+        return np.zeros(0, np.float32)
+    sq = np.concatenate([[0.0], np.cumsum(audio.astype(np.float64) ** 2)])
+    centre = np.arange(n) * hop
+    lo, hi = np.clip(centre - half, 0, len(audio)), np.clip(centre + half, 0, len(audio))
+    return np.log(np.sqrt((sq[hi] - sq[lo]) / np.maximum(hi - lo, 1)) + 1e-5).astype(np.float32)
+
+
+def loudness_at(energy: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """The energy track at the given times (nearest value; the quietest value outside the audio)."""
+    if len(energy) == 0:
+        return np.full(len(times), np.nan)
+    idx = np.round(np.asarray(times) * ENERGY_RATE).astype(int)
+    inside = (idx >= 0) & (idx < len(energy))
+    return np.where(inside, energy[np.clip(idx, 0, len(energy) - 1)], energy.min())
+
+
+def windows(speech: tuple[Segment, ...]) -> list[tuple[float, float]]:
+    """The speech as (start, end) seconds, each segment cut into equal parts of at most WINDOW_S."""
     out = []
     for s in speech:
-        k0, k1 = int(np.floor(s.start * MODEL_FPS)), min(k, n_ticks(s.end))
-        if k1 <= k0:
-            continue
-        parts = int(np.ceil((k1 - k0) / (WINDOW_S * MODEL_FPS)))
-        edges = np.linspace(k0, k1, parts + 1).round().astype(int)
-        out += [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+        parts = max(1, int(np.ceil((s.end - s.start) / WINDOW_S)))
+        edges = np.linspace(s.start, s.end, parts + 1)
+        out += [(float(a), float(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
     return out
 
 
-def baseline(mouth: np.ndarray, speaking_anyone: np.ndarray) -> float:
-    """A person's mouth movement while nobody speaks (see the module docstring)."""
-    quiet = mouth[~speaking_anyone & np.isfinite(mouth)]
-    if len(quiet) >= BASELINE_MIN_TICKS:
-        return float(quiet.mean())
-    seen = mouth[np.isfinite(mouth)]
-    return float(np.percentile(seen, 25)) if len(seen) else float("nan")
+def sync(mouth: np.ndarray, times: np.ndarray, energy: np.ndarray) -> float:
+    """The best correlation of a mouth-movement series with the loudness over LAGS_S (NaN: too few frames)."""
+    ok = np.isfinite(mouth)
+    if ok.sum() < MIN_FRAMES or np.std(mouth[ok]) == 0:
+        return float("nan")
+    best = -np.inf
+    for lag in np.arange(LAGS_S[0], LAGS_S[1] + 1e-9, 0.04):
+        loud = loudness_at(energy, times[ok] + lag)
+        if np.std(loud) > 0:
+            best = max(best, float(np.corrcoef(mouth[ok], loud)[0, 1]))
+    return best if np.isfinite(best) else float("nan")
 
 
-def speaker_of(window: tuple[int, int], people: tuple[Person, ...], baselines: dict[int, float]) -> int | None:
-    """The id of the person speaking in `window`, or None."""
-    k0, k1 = window
-    best, best_score = None, RATIO_MIN
+def speaker_of(window: tuple[float, float], people: tuple[Person, ...], times: np.ndarray,
+               energy: np.ndarray) -> int | None:
+    """The id of the person speaking in `window` (seconds), or None."""
+    sel = (times >= window[0]) & (times < window[1])
+    best, best_score = None, SYNC_MIN
     for p in people:
-        m = p.mouth[k0:k1]
-        ok = np.isfinite(m)
-        if ok.sum() < max(1, SEEN_MIN * (k1 - k0)):
+        m = p.mouth[sel]
+        if np.isfinite(m).sum() < SEEN_MIN * sel.sum():
             continue
-        base = max(baselines[p.id], 0.05)  # grey levels: a mouth as still as the eyes must not divide by ~0
-        score = float(m[ok].mean()) / base
-        if score >= best_score:
+        score = sync(m, times[sel], energy)
+        if np.isfinite(score) and score >= best_score:
             best, best_score = p.id, score
     return best
 
 
-def attribute(people: tuple[Person, ...], speech: tuple[Segment, ...], k: int) -> dict[int, np.ndarray]:
-    """person id -> [K] bool: the ticks where that person is the one speaking."""
+def attribute(people: tuple[Person, ...], speech: tuple[Segment, ...], times: np.ndarray, energy: np.ndarray,
+              k: int) -> dict[int, np.ndarray]:
+    """person id -> [K] bool: the ticks where that person is the one speaking (`times`: the frame times,
+    `energy`: energy_track of the audio)."""
     out = {p.id: np.zeros(k, bool) for p in people}
-    anyone = segments_to_mask(speech, tick_times(k))
-    baselines = {p.id: baseline(p.mouth[:k], anyone) for p in people}
-    for w in windows(speech, k):
-        who = speaker_of(w, people, baselines)
+    for w in windows(speech):
+        who = speaker_of(w, people, times, energy)
         if who is not None:
-            out[who][w[0]:w[1]] = True
+            out[who][int(np.floor(w[0] * MODEL_FPS)):min(k, n_ticks(w[1]))] = True
     return out
