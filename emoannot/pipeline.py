@@ -248,7 +248,9 @@ class Engine:
         if transcript.speech and not any(s.any() for s in speaking.values()):
             warnings.append("nobody visible moves their lips with the speech (an off-screen speaker?): the voice and "
                             "words are given to no one, so valence/arousal come from the faces alone.")
-        main = max(inputs, key=lambda x: int(x.person.track.present.sum()) + int(x.speaking.sum()))
+        frame_tick = tick_of_time(track.times, k)
+        # the main person: the one visible and speaking most (frames seen + frames speaking)
+        main = max(inputs, key=lambda x: int(x.person.track.present.sum()) + int(x.speaking[frame_tick].sum()))
         return Extracted(info, main.person.track, transcript, main.features, tuple(warnings), timer.seconds, inputs,
                          main.person.id)
 
