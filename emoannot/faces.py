@@ -212,7 +212,8 @@ def appearance(rgb: np.ndarray, box: np.ndarray) -> np.ndarray:
     y0, y1 = int(max(0, y - 0.3 * bh)), int(min(h, y + 1.1 * bh))
     if x1 - x0 < 2 or y1 - y0 < 2:
         return np.full((16, 8), 1 / 128, np.float32)
-    hsv = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2HSV)
+    step = max(1, min(y1 - y0, x1 - x0) // 48)  # every pixel of a small face, a regular sample of a large one
+    hsv = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1:step, x0:x1:step]), cv2.COLOR_RGB2HSV)
     hist = cv2.calcHist([hsv], [0, 1], None, [16, 8], [0, 180, 0, 256])
     return (hist / max(float(hist.sum()), 1.0)).astype(np.float32)
 
@@ -280,11 +281,11 @@ class _PeopleTracker:
 MOTION_SIZE = (24, 12)  #: mouth and upper-face patches are compared at this size (width, height)
 
 
-def mouth_patches(grey: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+def mouth_patches(rgb: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """The mouth region (lower third of the face box) and the eyes region, small and grey."""
     import cv2
 
-    h, w = grey.shape[:2]
+    h, w = rgb.shape[:2]
     x, y, bw, bh = box
     regions = ((y + 0.62 * bh, y + 1.0 * bh, x + 0.2 * bw, x + 0.8 * bw),
                (y + 0.15 * bh, y + 0.45 * bh, x + 0.1 * bw, x + 0.9 * bw))
@@ -293,7 +294,8 @@ def mouth_patches(grey: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, np.nda
         y0, y1, x0, x1 = int(max(0, y0)), int(min(h, y1)), int(max(0, x0)), int(min(w, x1))
         if y1 - y0 < 4 or x1 - x0 < 4:
             return None
-        out.append(cv2.resize(grey[y0:y1, x0:x1], MOTION_SIZE, interpolation=cv2.INTER_AREA).astype(np.float32))
+        small = cv2.resize(rgb[y0:y1, x0:x1], MOTION_SIZE, interpolation=cv2.INTER_AREA)
+        out.append(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32))
     return out[0], out[1]
 
 
@@ -311,17 +313,13 @@ def track_people(frames: Iterable[Frame], cfg: FaceConfig, detector: FaceDetecto
     moves at each frame (mouth_motion). Returns the frame times and the people
     (tracks seen for less than cfg.min_person_s dropped; ids renumbered 1, 2, ... in order of first
     appearance, never reused)."""
-    import cv2
-
     times: list[float] = []
     seen: set[int] = set()
     tracker = _PeopleTracker(cfg)
     for frame, first in _frames_and_ticks(frames, times, seen, hook, total):
-        hits = tracker.update(frame.time_s, frame.rgb, detector.detect(frame.rgb))
-        grey = cv2.cvtColor(frame.rgb, cv2.COLOR_RGB2GRAY) if hits else None
-        for p, det, box in hits:
+        for p, det, box in tracker.update(frame.time_s, frame.rgb, detector.detect(frame.rgb)):
             p.builder.add(frame, det, box, first, cfg)
-            patches = mouth_patches(grey, box)
+            patches = mouth_patches(frame.rgb, box)
             m = mouth_motion(p.patches if p.last_frame == frame.index - 1 else None, patches)
             p.patches, p.last_frame = patches, frame.index
             if np.isfinite(m):
