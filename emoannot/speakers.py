@@ -7,8 +7,9 @@ person's mouth region changed beyond their eyes region (head movement cancels ou
 series is correlated (Pearson) with the loudness of the audio at the same frames (log RMS over 80 ms),
 allowing the mouth to lead or trail the sound by LAGS_S; a person's score is their best correlation. The
 person with the highest score speaks if it reaches SYNC_MIN and they are seen in at least SEEN_MIN of the
-window's frames. Someone mouthing words to another sound, or moving their face while listening, does not
-move in step with this voice.
+window's frames; a window that decides nothing goes to the person who wins over all the speech of the
+video, if seen in it. Someone mouthing words to another sound, or moving their face while listening, does
+not move in step with this voice.
 """
 from __future__ import annotations
 
@@ -70,28 +71,37 @@ def sync(mouth: np.ndarray, times: np.ndarray, energy: np.ndarray) -> float:
     return best if np.isfinite(best) else float("nan")
 
 
-def speaker_of(window: tuple[float, float], people: tuple[Person, ...], times: np.ndarray,
-               energy: np.ndarray) -> int | None:
-    """The id of the person speaking in `window` (seconds), or None."""
-    sel = (times >= window[0]) & (times < window[1])
-    best, best_score = None, SYNC_MIN
+def speaker_of(sel: np.ndarray, people: tuple[Person, ...], times: np.ndarray, energy: np.ndarray
+               ) -> tuple[int | None, list[int]]:
+    """For the frames `sel`: the id of the person whose mouth moves in step with the voice (or None), and the
+    ids of the people seen in at least SEEN_MIN of those frames."""
+    best, best_score, seen = None, SYNC_MIN, []
     for p in people:
         m = p.mouth[sel]
-        if np.isfinite(m).sum() < SEEN_MIN * sel.sum():
+        if np.isfinite(m).sum() < max(1, SEEN_MIN * sel.sum()):
             continue
+        seen.append(p.id)
         score = sync(m, times[sel], energy)
         if np.isfinite(score) and score >= best_score:
             best, best_score = p.id, score
-    return best
+    return best, seen
 
 
 def attribute(people: tuple[Person, ...], speech: tuple[Segment, ...], times: np.ndarray, energy: np.ndarray,
               k: int) -> dict[int, np.ndarray]:
     """person id -> [K] bool: the ticks where that person is the one speaking (`times`: the frame times,
-    `energy`: energy_track of the audio)."""
+    `energy`: energy_track of the audio). A window whose own frames are too few or too noisy to decide goes
+    to the person whose mouth follows the voice over all the speech of the video, when they are seen in it
+    (who spoke around it most likely still does); a window nobody visible can have goes to nobody."""
     out = {p.id: np.zeros(k, bool) for p in people}
+    in_speech = np.zeros(len(times), bool)
+    for s in speech:
+        in_speech |= (times >= s.start) & (times < s.end)
+    overall, _ = speaker_of(in_speech, people, times, energy)
     for w in windows(speech):
-        who = speaker_of(w, people, times, energy)
+        who, seen = speaker_of((times >= w[0]) & (times < w[1]), people, times, energy)
+        if who is None and overall in seen:
+            who = overall
         if who is not None:
             out[who][int(np.floor(w[0] * MODEL_FPS)):min(k, n_ticks(w[1]))] = True
     return out
