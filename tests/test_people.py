@@ -152,4 +152,4 @@ def test_the_voice_goes_to_the_talking_head_more_than_to_its_silent_neighbour(pe
         on_left, on_right = ((p.speaking & a.speech).sum() / a.speech.sum() for p in (left, right))
         assert on_left > on_right, (talking, on_left, on_right)
         shares.append(on_left)
-    assert np.mean(shares) >= 0.6, shares
+    assert np.mean(shares) >= 0.8, shares
