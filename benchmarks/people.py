@@ -6,7 +6,9 @@ models loaded once, each timed twice after a warm-up run; and the speaker attrib
 
 Input for the timing: a real talking head beside a MEAD clip (../shared/data/real), 360x360 each, looped to
 30 s. Speaker attribution: each of the 5 talking heads alone, and each beside a MEAD clip (left), the share
-of speech frames whose speaking flag is on the talking head (and, beside, on the MEAD actor).
+of speech frames whose speaking flag is on the talking head (and, beside, on the MEAD actor); and turn-taking:
+two talking heads side by side, the left one heard for 3 s, then the right one: the share of speech
+frames whose flag is on the person heard.
 """
 from __future__ import annotations
 
@@ -39,6 +41,18 @@ def side_by_side(talking: Path, mead: Path, out: Path, seconds: float | None = N
     return out
 
 
+def turns(left: Path, right: Path, out: Path) -> Path:
+    """Two talking heads side by side for 6 s; the sound is the left one's for 3 s, then the right one's."""
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-i", str(left), "-i", str(right),
+                    "-filter_complex",
+                    "[0:v]scale=360:360,setsar=1,fps=25[a];[1:v]scale=360:360,setsar=1,fps=25[b];"
+                    "[a][b]hstack=inputs=2:shortest=1[v];[0:a]atrim=0:3,asetpts=PTS-STARTPTS,aresample=16000[x];"
+                    "[1:a]atrim=3:6,asetpts=PTS-STARTPTS,aresample=16000[y];[x][y]concat=n=2:v=0:a=1[au]",
+                    "-map", "[v]", "-map", "[au]", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+                    "-c:a", "aac", "-t", "6", str(out)], check=True)
+    return out
+
+
 def _duration(p: Path) -> float:
     import av
 
@@ -55,7 +69,8 @@ def main() -> None:
     talking = sorted((real / "talking").glob("face*.mp4"))
     speech = SpeechConfig(check_language=False)
     engines = {m: emoannot.load(device="cpu", faces=FaceConfig(people=m), speech=speech) for m in PeopleMode}
-    doc = {"machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores", "timing": {}, "speaker": {}}
+    doc = {"machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores", "timing": {}, "speaker": {},
+           "turns": {}}
     with tempfile.TemporaryDirectory() as tmp:
         clip = side_by_side(talking[0], real / "mead" / MEAD[0], Path(tmp) / "two.mp4", 30.0)
         for mode, engine in engines.items():
@@ -80,6 +95,19 @@ def main() -> None:
                                                        "on_the_talking_head": round(shares[0], 2) if shares else 0.0,
                                                        "on_the_mead_actor": round(shares[1], 2) if len(shares) > 1 else None}
                 print(t.name, label, doc["speaker"][f"{t.name} {label}"], flush=True)
+        # turn-taking: two talking heads side by side, the audio of the left one for 3 s, then of the right one
+        for i in range(len(talking)):
+            left, right = talking[i], talking[(i + 1) % len(talking)]
+            clip = turns(left, right, Path(tmp) / f"t{i}.mp4")
+            a = emoannot.annotate(clip, engines[PeopleMode.all])
+            ranked = sorted(a.people, key=lambda p: np.nanmean(p.track.box[:, 0]))
+            right_turn = a.times >= 3.0
+            correct = sum(int((p.speaking & a.speech & (right_turn if j else ~right_turn)).sum())
+                          for j, p in enumerate(ranked[:2]))
+            doc["turns"][f"{left.name} then {right.name}"] = {"people": len(a.people),
+                                                              "speech_frames": int(a.speech.sum()),
+                                                              "on_the_right_person": round(correct / max(a.speech.sum(), 1), 2)}
+            print("turns", left.name, right.name, doc["turns"][f"{left.name} then {right.name}"], flush=True)
     shares = [v["on_the_talking_head"] for v in doc["speaker"].values()]
     doc["speaker_clips_at_or_above_0.8"] = f"{sum(s >= 0.8 for s in shares)} of {len(shares)}"
     args.out.write_text(json.dumps(doc, indent=2) + "\n")
