@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Callable
 from emoannot.config import Settings
 from emoannot.errors import OutputError
 from emoannot.outputs import (OutputPaths, check_outputs_free, commit_folder, output_folder, output_names,
-                              partial_folder)
+                              partial_folder, relative_link)
 from emoannot.records import Annotation, VideoInfo
 
 if TYPE_CHECKING:
@@ -68,7 +68,6 @@ def write_outputs(a: Annotation, folder: Path, device: str, hook: Hook | None = 
                 write_affwild2(a, tmp / names["affwild2"])
             if "elan" in names:
                 from emoannot.outputs.elan import write_eaf
-                from emoannot.outputs.html import relative_link
 
                 write_eaf(a, tmp / names["elan"], relative_link(a.info.path, folder))
             if "vtt" in names:

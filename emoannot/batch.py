@@ -173,15 +173,14 @@ def _plan(videos: list[Path]) -> list[tuple[Path, VideoInfo | EmoannotError]]:
 @dataclass(frozen=True)
 class Outcome:
     """What annotating one video gave, made where it ran (a Ray worker too: small enough to send back)."""
-    status: str  #: "done" or "failed"
     row: dict  #: its summary.csv row
-    failure: Failure | None = None
+    failure: Failure | None = None  #: None: done
     warnings: tuple[str, ...] = ()
     frames: int = 0  #: frames decoded (done)
 
 
 def failed(video: Path, folder: Path, stage: str, message: str) -> Outcome:
-    return Outcome("failed", summary_row(video, "failed", folder, None, None), Failure(str(video), stage, message))
+    return Outcome(summary_row(video, "failed", folder, None, None), Failure(str(video), stage, message))
 
 
 def annotate_one(engine: Engine, video: Path, info: VideoInfo | EmoannotError, out_root: Path, folder: Path,
@@ -198,8 +197,7 @@ def annotate_one(engine: Engine, video: Path, info: VideoInfo | EmoannotError, o
         return failed(video, folder, exc.stage or "unknown", str(exc))
     except Exception as exc:  # noqa: BLE001 - logged in failures.csv with the function that raised it
         return failed(video, folder, traceback.extract_tb(exc.__traceback__)[-1].name, f"{type(exc).__name__}: {exc}")
-    return Outcome("done", summary_row(video, "done", folder, a, time.perf_counter() - t0), None, a.warnings,
-                   a.n_frames)
+    return Outcome(summary_row(video, "done", folder, a, time.perf_counter() - t0), None, a.warnings, a.n_frames)
 
 
 class Ledger:
@@ -283,7 +281,8 @@ def run_batch(engine: Engine, root: Path, out_root: Path, videos: list[Path], re
 
 def _write_index(out_root: Path, rows: list[dict]) -> None:
     """index.html: every video of this run, linked to its report where a complete result has one."""
-    from emoannot.outputs.html import relative_link, write_index
+    from emoannot.outputs import relative_link
+    from emoannot.outputs.html import write_index
 
     linked = []
     for r in rows:

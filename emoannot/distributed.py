@@ -15,7 +15,6 @@ Ray is an optional extra: pip install "emoannot[ray]".
 from __future__ import annotations
 
 import logging
-import os
 from collections import Counter
 from pathlib import Path
 from typing import Callable
@@ -62,9 +61,6 @@ class EmoannotWorker:
         if self.error is not None:
             raise self.error
         return self.engine.models
-
-    def pid(self) -> int:
-        return os.getpid()
 
     def annotate(self, video: Path, info: VideoInfo, out_root: Path, folder: Path) -> Outcome:
         return annotate_one(self.engine, video, info, out_root, folder)

@@ -55,6 +55,14 @@ class OutputPaths:
     html: Path | None = None
 
 
+def relative_link(target: Path, folder: Path) -> str:
+    """`target` as a URL relative to `folder` (how the HTML report and the .eaf link the video)."""
+    from urllib.parse import quote
+
+    rel = os.path.relpath(Path(target).resolve(), Path(folder).resolve())
+    return quote(Path(rel).as_posix())
+
+
 def output_folder(video: Path, out_root: Path) -> Path:
     """`<out_root>/<name with extension>.emoannot`."""
     return out_root / f"{Path(video).name}{SUFFIX}"

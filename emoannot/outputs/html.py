@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import html
 import json
-import os
 from pathlib import Path
 from urllib.parse import quote
 
 import numpy as np
 
-from emoannot.outputs import person_colour
+from emoannot.outputs import person_colour, relative_link
 from emoannot.records import Annotation
 from emoannot.timeline import video_end
 
@@ -32,12 +31,6 @@ AROUSAL_COLOUR = "#ff7f0e"
 
 def browser_playable(a: Annotation) -> bool:
     return a.info.path.suffix.lower() in BROWSER_CONTAINERS and a.info.video_codec.lower() in BROWSER_CODECS
-
-
-def relative_link(target: Path, folder: Path) -> str:
-    """`target` as a URL relative to `folder` (where the page lives)."""
-    rel = os.path.relpath(Path(target).resolve(), Path(folder).resolve())
-    return quote(Path(rel).as_posix())
 
 
 def _numbers(x: np.ndarray, digits: int) -> list:
