@@ -13,11 +13,11 @@ from typing import List, Optional
 import typer
 from typing_extensions import Annotated
 
-from emoannot.config import AsrEngine, AsrModel, Device, OutputFormat, PeopleMode
+from emoannot.config import AsrEngine, AsrModel, Device, Fusion, OutputFormat, PeopleMode
 from emoannot.errors import EmoannotError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Per-frame valence and arousal for videos: face, voice and words fused with RJCMA.")
+                  help="Per-frame valence, arousal and emotion category for videos: face, voice and words fused with RJCMA (or CFN-SR, Foal-Net).")
 
 DeviceOpt = Annotated[Device, typer.Option("--device", help="auto takes CUDA when torch sees it.")]
 WeightsOpt = Annotated[str, typer.Option("--weights", help="'default' (shipped) or a folder written by `emoannot train`.")]
@@ -26,13 +26,14 @@ WeightsOpt = Annotated[str, typer.Option("--weights", help="'default' (shipped) 
 SHARED_OPTIONS = (
     ("device", DeviceOpt, Device.auto),
     ("weights", WeightsOpt, "default"),
+    ("fusion", Annotated[Fusion, typer.Option("--fusion", help="rjcma (default), cfn-sr or foal-net: the audio-visual fusion (README: Fusions compared).")], Fusion.rjcma),
     ("video", Annotated[bool, typer.Option("--video", help="Also write <name>.annotated.mp4 (overlay, original audio).")], False),
     ("no_plot", Annotated[bool, typer.Option("--no-plot", help="Skip the PNG plot.")], False),
     ("format", Annotated[List[OutputFormat], typer.Option("--format", help="Repeatable. csv is always written; affwild2: Aff-Wild2 txt; elan: <name>.eaf tiers; vtt: WebVTT subtitles; html: a self-contained report page (batch adds index.html).")], [OutputFormat.csv]),
     ("language", Annotated[Optional[str], typer.Option("--language", help="Spoken language code for --asr-model base (e.g. de); default: detect.")], None),
     ("asr_model", Annotated[AsrModel, typer.Option("--asr-model", help="tiny.en (English) or base (multilingual).")], AsrModel.tiny_en),
     ("asr_engine", Annotated[AsrEngine, typer.Option("--asr-engine")], AsrEngine.faster_whisper),
-    ("extra_columns", Annotated[bool, typer.Option("--extra-columns", help="Add per-modality estimates (valence_visual, ...) to the CSV.")], False),
+    ("extra_columns", Annotated[bool, typer.Option("--extra-columns", help="Add per-modality estimates (valence_visual, ...) and one probability per emotion category (p_happy, ...) to the CSV.")], False),
     ("people", Annotated[PeopleMode, typer.Option("--people", help="main: one face, fused with all the speech. all: every face with its own id and valence/arousal in <name>.people.csv; voice and words go to the person whose mouth moves with them (experimental).")], PeopleMode.main),
     ("quiet", Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")], False),
 )
@@ -79,10 +80,10 @@ def _warn(message: str) -> None:
     Console(stderr=True).print(f"[yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
-def _settings(device, weights, asr_model, asr_engine, language, format, video, no_plot, extra_columns, people):
+def _settings(device, weights, fusion, asr_model, asr_engine, language, format, video, no_plot, extra_columns, people):
     from emoannot.config import FaceConfig, Settings, SpeechConfig
 
-    return Settings(device=device, weights=weights, faces=FaceConfig(people=people),
+    return Settings(device=device, weights=weights, fusion=fusion, faces=FaceConfig(people=people),
                     speech=SpeechConfig(asr_model=asr_model, asr_engine=asr_engine, language=language),
                     write_plot=not no_plot, write_video=video,
                     formats=tuple(dict.fromkeys([OutputFormat.csv, *format])), extra_columns=extra_columns)

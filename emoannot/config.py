@@ -30,6 +30,17 @@ class OutputFormat(str, Enum):
     html = "html"  #: self-contained HTML report
 
 
+class Fusion(str, Enum):
+    """The audio-visual fusion (emoannot.model.fusions); its weights part is the name with '_' for '-'."""
+    rjcma = "rjcma"  #: recursive joint cross-modal attention (Praveen & Alam 2024), the default
+    cfn_sr = "cfn-sr"  #: self-attention and residual cross-modal blocks (Fu et al. 2021)
+    foal_net = "foal-net"  #: fusion after alignment and label matching (Li et al. 2024)
+
+    @property
+    def part(self) -> str:
+        return self.value.replace("-", "_")
+
+
 class PeopleMode(str, Enum):
     all = "all"  #: every face tracked with its own id; voice and words go to the person speaking
     main = "main"  #: one face (the largest), fused with all the speech: one-person speed
@@ -68,6 +79,7 @@ class SpeechConfig:
 class Settings:
     device: Device = Device.auto
     weights: str = "default"
+    fusion: Fusion = Fusion.rjcma
     faces: FaceConfig = field(default_factory=FaceConfig)
     speech: SpeechConfig = field(default_factory=SpeechConfig)
     write_plot: bool = True

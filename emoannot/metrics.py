@@ -25,3 +25,15 @@ def pearson(x: np.ndarray, y: np.ndarray) -> float:
 def rmse(x: np.ndarray, y: np.ndarray) -> float:
     x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
     return float(np.sqrt(((x - y) ** 2).mean())) if len(x) else float("nan")
+
+
+def macro_f1(truth: np.ndarray, guess: np.ndarray, n_classes: int) -> float:
+    """Unweighted mean of the per-class F1 over the classes present in `truth` or `guess`."""
+    truth, guess = np.asarray(truth), np.asarray(guess)
+    scores = []
+    for c in range(n_classes):
+        tp = int(((truth == c) & (guess == c)).sum())
+        fp, fn = int(((truth != c) & (guess == c)).sum()), int(((truth == c) & (guess != c)).sum())
+        if tp + fp + fn:
+            scores.append(2 * tp / (2 * tp + fp + fn))
+    return float(np.mean(scores)) if scores else float("nan")

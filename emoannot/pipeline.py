@@ -19,7 +19,7 @@ from emoannot.device import resolve_device
 from emoannot.faces import FaceDetector, empty_track, track_faces, track_people
 from emoannot.features import fit_ticks
 from emoannot.records import (SOURCE_NAMES, Annotation, FaceTrack, Frame, ModalityFeatures, ModelRecord, Person,
-                              PersonResult, Transcript, VideoInfo)
+                              PersonResult, Transcript, VideoInfo, emotion_labels)
 from emoannot.speakers import attribute, energy_track
 from emoannot.speech import ASR_SHA256, SpeechModels, transcribe
 from emoannot.timeline import (EVIDENCE_S, n_ticks, segments_to_mask, tick_of_time, ticks_to_frames, video_end,
@@ -97,8 +97,8 @@ class Engine:
     def __init__(self, settings: Settings = Settings(), with_fusion: bool = True) -> None:
         from emoannot.features.audio import AudioEncoder
         from emoannot.model.expression import ExpressionCNN
+        from emoannot.model.fusions import build
         from emoannot.model.heads import head_from_state
-        from emoannot.model.rjcma import RJCMA, RJCMAConfig
         from emoannot.model.weights import load_state, read_registry, resolve_set
 
         self.settings = settings
@@ -119,11 +119,13 @@ class Engine:
             self.visual_head = head_from_state(visual_state)
             infos.append(visual_info)
         self.fusion = None
+        self.classes: tuple[str, ...] = ()
         if with_fusion:
-            fusion_state, fusion_info = load_state(folder, "rjcma")
-            self.fusion = RJCMA(RJCMAConfig.from_dict(fusion_info.card["config"]))
+            fusion_state, fusion_info = load_state(folder, settings.fusion.part)
+            self.fusion = build(settings.fusion, fusion_info.card["config"])
             self.fusion.load_state_dict(fusion_state)
             self.fusion.to(self.device).eval()
+            self.classes = tuple(self.fusion.cfg.classes)
             infos.append(fusion_info)
         self.speech = SpeechModels(settings.speech, self.device)
         encoder_model = AsrModel(audio_info.card.get("encoder", AsrModel.tiny_en.value))
@@ -265,19 +267,20 @@ class Engine:
         timer.seconds = dict(ex.seconds)
         with timer.stage("fusion"):
             if ex.people:
-                person_va = {x.person.id: fuse(self.fusion, x.features, self.device) for x in ex.people}
-                tick_va = person_va[ex.main_person]
+                person_out = {x.person.id: fuse(self.fusion, x.features, self.device) for x in ex.people}
+                tick_va, tick_probs = person_out[ex.main_person]
             else:
-                tick_va = fuse(self.fusion, ex.features, self.device)
+                tick_va, tick_probs = fuse(self.fusion, ex.features, self.device)
         (hook or _no_hook)("fusion", completed=1, total=1)
-        a = to_annotation(ex, tick_va, timer.seconds, self.models, self.settings)
+        a = to_annotation(ex, tick_va, timer.seconds, self.models, self.settings, tick_probs, self.classes)
         if not ex.people:
             return a
         people = []
         for x in ex.people:
-            valence, arousal, sources, _ = frame_values(ex.track.times, x.features, person_va[x.person.id])
+            fv = frame_values(ex.track.times, x.features, *person_out[x.person.id])
             speaking = x.speaking[tick_of_time(ex.track.times, len(x.speaking))]
-            people.append(PersonResult(x.person.id, x.person.track, valence, arousal, sources, speaking))
+            people.append(PersonResult(x.person.id, x.person.track, fv.valence, fv.arousal, fv.sources, speaking,
+                                       emotion_labels(fv.probs, self.classes, len(ex.track.times))))
         return replace(a, people=tuple(people), main_person=ex.main_person)
 
 
@@ -291,10 +294,21 @@ def _looks_truncated(info: VideoInfo, times: np.ndarray) -> bool:
     return end < 0.9 * stated and info.start_s + end < 0.9 * stated
 
 
-def frame_values(times: np.ndarray, features: Features, tick_va: np.ndarray):
+@dataclass(frozen=True)
+class FrameValues:
+    """The fusion's per-tick output on the frames (frame_values)."""
+    valence: np.ndarray  #: [N] float32, NaN without evidence
+    arousal: np.ndarray  #: [N] float32
+    sources: tuple[str, ...]  #: [N]
+    tick_va: np.ndarray  #: [K, 2], the no-evidence ticks emptied
+    probs: np.ndarray | None  #: [N, C] category probabilities, NaN rows without evidence
+
+
+def frame_values(times: np.ndarray, features: Features, tick_va: np.ndarray,
+                 tick_probs: np.ndarray | None = None) -> FrameValues:
     """Per-tick fusion -> one value per decoded frame (emoannot.timeline's convention), NaN where no modality
-    is within EVIDENCE_S, and the modalities present at each frame. Returns valence, arousal, sources and
-    the per-tick values with the no-evidence ticks emptied."""
+    is within EVIDENCE_S, and the modalities present at each frame. Category probabilities are interpolated
+    like valence and renormalised."""
     # no information, no number: a frame gets a value only with some modality within EVIDENCE_S of it
     evidence = within(np.logical_or.reduce([f.mask for f in features]), EVIDENCE_S)
     tick_va = np.where(evidence[:, None], tick_va, np.nan).astype(np.float32)
@@ -303,14 +317,21 @@ def frame_values(times: np.ndarray, features: Features, tick_va: np.ndarray):
     known = evidence[tick]
     valence = np.where(known, np.clip(ticks_to_frames(times, filled[:, 0]), -1, 1), np.nan).astype(np.float32)
     arousal = np.where(known, np.clip(ticks_to_frames(times, filled[:, 1]), -1, 1), np.nan).astype(np.float32)
+    probs = None
+    if tick_probs is not None:
+        p = _nearest_filled(np.where(evidence[:, None], tick_probs, np.nan))
+        p = np.stack([ticks_to_frames(times, p[:, c]) for c in range(p.shape[1])], 1).clip(0, None)
+        p = p / np.maximum(p.sum(1, keepdims=True), 1e-9)
+        probs = np.where(known[:, None], p, np.nan).astype(np.float32)
     present = np.stack([f.mask[tick] for f in features], 1)
     names = [SOURCE_NAMES[f.name] for f in features]
     sources = tuple("+".join(n for n, p in zip(names, row) if p) for row in present)
-    return valence, arousal, sources, tick_va
+    return FrameValues(valence, arousal, sources, tick_va, probs)
 
 
 def to_annotation(ex: Extracted, tick_va: np.ndarray, seconds: dict[str, float],
-                  models: tuple[ModelRecord, ...], settings: Settings) -> Annotation:
+                  models: tuple[ModelRecord, ...], settings: Settings, tick_probs: np.ndarray | None = None,
+                  classes: tuple[str, ...] = ()) -> Annotation:
     """Per-tick results -> one value per decoded frame (emoannot.timeline's convention)."""
     times = ex.track.times
     speech = segments_to_mask(ex.transcript.speech, times)
@@ -324,11 +345,12 @@ def to_annotation(ex: Extracted, tick_va: np.ndarray, seconds: dict[str, float],
         va = np.where(f.mask[:, None], f.va, np.nan)[tick]
         per_mod[f"valence_{f.name}"] = va[:, 0].astype(np.float32)
         per_mod[f"arousal_{f.name}"] = va[:, 1].astype(np.float32)
-    valence, arousal, sources, tick_va = frame_values(times, ex.features, tick_va)
+    fv = frame_values(times, ex.features, tick_va, tick_probs)
     return Annotation(
-        info=ex.info, times=times, valence=valence, arousal=arousal, faces=ex.track, speech=speech,
-        word=tuple(word), per_modality=per_mod, transcript=ex.transcript, tick_va=tick_va,
-        warnings=ex.warnings, seconds=seconds, models=models, settings=settings, sources=sources)
+        info=ex.info, times=times, valence=fv.valence, arousal=fv.arousal, faces=ex.track, speech=speech,
+        word=tuple(word), per_modality=per_mod, transcript=ex.transcript, tick_va=fv.tick_va,
+        warnings=ex.warnings, seconds=seconds, models=models, settings=settings, sources=fv.sources,
+        classes=classes if fv.probs is not None else (), emotion_probs=fv.probs)
 
 
 def _nearest_filled(x: np.ndarray) -> np.ndarray:

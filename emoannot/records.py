@@ -16,10 +16,10 @@ import numpy as np
 from emoannot.config import Settings
 
 #: the per-frame CSV's columns, in order (README: "What the outputs mean")
-CSV_COLUMNS = ("frame", "time_s", "valence", "arousal", "face", "face_score", "face_x", "face_y", "face_w",
+CSV_COLUMNS = ("frame", "time_s", "valence", "arousal", "emotion", "face", "face_score", "face_x", "face_y", "face_w",
                "face_h", "speech", "word", "sources")
 #: `<name>.people.csv`'s columns, in order (README: "Several people")
-PEOPLE_COLUMNS = ("frame", "time_s", "person", "valence", "arousal", "sources", "face", "face_score", "face_x",
+PEOPLE_COLUMNS = ("frame", "time_s", "person", "valence", "arousal", "emotion", "sources", "face", "face_score", "face_x",
                   "face_y", "face_w", "face_h", "speaking", "word")
 #: how each modality is named in the `sources` column
 SOURCE_NAMES = {"visual": "face", "audio": "voice", "text": "words"}
@@ -163,6 +163,7 @@ class PersonResult:
     arousal: np.ndarray  #: [N] float32
     sources: tuple[str, ...]  #: [N]
     speaking: np.ndarray  #: [N] bool, this person is the one speaking
+    emotion: tuple[str, ...] = ()  #: [N] most probable category ('' without evidence or category head)
 
     @property
     def coverage(self) -> float:
@@ -201,6 +202,13 @@ class Annotation:
     #: every tracked person (settings.people == "all"); the fields above are the main person's
     people: tuple[PersonResult, ...] = ()
     main_person: int | None = None  #: the id of the person the fields above describe
+    classes: tuple[str, ...] = ()  #: the fusion's emotion categories (none: weights without a category head)
+    emotion_probs: np.ndarray | None = None  #: [N, len(classes)] float32 probabilities, NaN without evidence
+
+    @property
+    def emotion(self) -> tuple[str, ...]:
+        """[N] the most probable category per frame; '' without evidence (or without a category head)."""
+        return emotion_labels(self.emotion_probs, self.classes, self.n_frames)
 
     @property
     def n_frames(self) -> int:
@@ -224,6 +232,7 @@ class Annotation:
             "time_s": np.round(self.times, 6),
             "valence": np.round(self.valence, 4),
             "arousal": np.round(self.arousal, 4),
+            "emotion": list(self.emotion),
             "face": self.faces.present.astype(int),
             "face_score": np.round(self.faces.score, 4),
             "face_x": np.round(box[:, 0], 1),
@@ -237,6 +246,9 @@ class Annotation:
         if extra_columns:
             for name, values in self.per_modality.items():
                 df[name] = np.round(values, 4)
+            if self.emotion_probs is not None:
+                for i, c in enumerate(self.classes):
+                    df[f"p_{c}"] = np.round(self.emotion_probs[:, i], 4)
         return df
 
     def people_dataframe(self):
@@ -252,6 +264,7 @@ class Annotation:
                 "person": p.id,
                 "valence": np.round(p.valence, 4),
                 "arousal": np.round(p.arousal, 4),
+                "emotion": list(p.emotion) if p.emotion else [""] * self.n_frames,
                 "sources": list(p.sources),
                 "face": p.track.present.astype(int),
                 "face_score": np.round(p.track.score, 4),
@@ -265,3 +278,12 @@ class Annotation:
         if not parts:
             return pd.DataFrame(columns=list(PEOPLE_COLUMNS))
         return pd.concat(parts).sort_values(["frame", "person"], kind="stable").reset_index(drop=True)
+
+
+def emotion_labels(probs: np.ndarray | None, classes: tuple[str, ...], n: int) -> tuple[str, ...]:
+    """[N, C] probabilities -> [N] the most probable class name, '' where the row is NaN (no evidence)."""
+    if probs is None or not classes:
+        return ("",) * n
+    ok = np.isfinite(probs).all(1)
+    best = np.argmax(np.nan_to_num(probs, nan=-1.0), axis=1)
+    return tuple(classes[b] if k else "" for b, k in zip(best, ok))

@@ -59,7 +59,7 @@ def test_cli_predict_with_tiny_weights(tiny_weights, silent_video, tmp_path):
 
 def test_predict_and_batch_share_one_declaration_of_their_options():
     names = [n for n, _, _ in SHARED_OPTIONS]
-    assert len(names) == 11
+    assert len(names) == 12
     for command in ("predict", "batch"):
         out = runner.invoke(app, [command, "--help"], terminal_width=200).output
         for n in names:

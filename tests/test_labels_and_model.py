@@ -34,8 +34,8 @@ def test_tcn_is_causal_and_rjcma_shapes():
     assert torch.allclose(tcn(x2)[:, :60], y[:, :60], atol=1e-5)  # the future does not leak into the past
     assert not torch.allclose(tcn(x2)[:, 60:], y[:, 60:])
     model = RJCMA(RJCMAConfig(in_dims=(10, 6, 4), out_dims=(16, 8, 8), channels=(16, 16, 16), window=100))
-    out = model(torch.randn(3, 100, 10), torch.randn(3, 100, 6), torch.randn(3, 100, 4))
-    assert out.shape == (3, 100, 2) and out.abs().max() <= 1
+    out, logits = model(torch.randn(3, 100, 10), torch.randn(3, 100, 6), torch.randn(3, 100, 4))
+    assert out.shape == (3, 100, 2) and out.abs().max() <= 1 and logits is None  # no classes: no category head
     out.sum().backward()
     assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
     assert len(model.iterations) == 2

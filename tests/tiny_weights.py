@@ -10,7 +10,10 @@ import torch
 from emoannot.labels import FACE_CLASSES
 from emoannot.model.expression import ExpressionCNN
 from emoannot.model.heads import VAHead
-from emoannot.model.rjcma import RJCMA, RJCMAConfig
+from emoannot.model.cfnsr import CFNSRConfig
+from emoannot.model.foalnet import FoalNetConfig
+from emoannot.model.fusions import build
+from emoannot.model.rjcma import RJCMAConfig
 from emoannot.model.weights import write_weights
 from emoannot.timeline import WINDOW
 
@@ -23,7 +26,14 @@ def make_tiny_weights(folder: Path, seed: int = 0) -> Path:
     write_weights(folder, "expression_cnn", cnn.state_dict(), {**CARD, "classes": list(FACE_CLASSES)})
     write_weights(folder, "audio_head", VAHead(384, 9, hidden=8).state_dict(), {**CARD, "encoder": "tiny.en"})
     write_weights(folder, "text_head", VAHead(384, 0, hidden=8).state_dict(), dict(CARD))
-    cfg = RJCMAConfig(in_dims=(256 + 3, 384 + 3, 384 + 3), out_dims=(8, 8, 8), channels=(8,), window=WINDOW,
-                      iterations=1, head_hidden=8)
-    write_weights(folder, "rjcma", RJCMA(cfg).state_dict(), {**CARD, "config": cfg.to_dict()})
+    dims = (256 + 3, 384 + 3, 384 + 3)
+    configs = {"rjcma": RJCMAConfig(in_dims=dims, out_dims=(8, 8, 8), channels=(8,), window=WINDOW, iterations=1,
+                                    head_hidden=8, classes=FACE_CLASSES),
+               "cfn-sr": CFNSRConfig(in_dims=dims, window=WINDOW, dim=8, heads=2, conv_layers=1, blocks=1, ff=8,
+                                     head_hidden=8, classes=FACE_CLASSES),
+               "foal-net": FoalNetConfig(in_dims=dims, window=WINDOW, dim=8, heads=2, conv_layers=1, ff=8, align_dim=4,
+                                         head_hidden=8, classes=FACE_CLASSES)}
+    for name, cfg in configs.items():
+        write_weights(folder, name.replace("-", "_"), build(name, cfg.to_dict()).state_dict(),
+                      {**CARD, "config": cfg.to_dict(), "classes": list(FACE_CLASSES)})
     return folder

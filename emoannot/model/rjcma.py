@@ -2,7 +2,8 @@
 
 Per modality a TCN (4 residual blocks, dilation 1/2/4/8, kernel 5, causal) and BatchNorm; then R
 iterations of joint cross-attention, each with its own weights; then a regression head. The head has
-two outputs (valence, arousal) - the variant design/rjcma.md allows.
+two outputs (valence, arousal) - the variant design/rjcma.md allows - and, when the config names
+`classes`, a second head of the same shape gives the emotion category logits per tick.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ class RJCMAConfig:
     tcn_dropout: float = 0.1
     attn_dropout: float = 0.6
     head_hidden: int = 256
+    classes: tuple[str, ...] = ()  #: emotion categories of the category head (none: valence/arousal only)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -109,15 +111,26 @@ class RJCMA(nn.Module):
         total = sum(cfg.out_dims)
         self.head = nn.Sequential(nn.Linear(total, cfg.head_hidden), nn.BatchNorm1d(cfg.head_hidden),
                                   nn.LeakyReLU(0.01), nn.Linear(cfg.head_hidden, 2))
+        self.cls_head = (nn.Sequential(nn.Linear(total, cfg.head_hidden), nn.BatchNorm1d(cfg.head_hidden),
+                                       nn.LeakyReLU(0.01), nn.Linear(cfg.head_hidden, len(cfg.classes)))
+                         if cfg.classes else None)
 
-    def forward(self, visual: torch.Tensor, audio: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
-        """Each input [B, L, in_dim_m] with L == cfg.window -> [B, L, 2] (valence, arousal) in [-1, 1]."""
+    def forward_train(self, visual: torch.Tensor, audio: torch.Tensor, text: torch.Tensor):
+        """Each input [B, L, in_dim_m] with L == cfg.window -> (valence/arousal [B, L, 2] in [-1, 1],
+        category logits [B, L, C] or None, {} (RJCMA has no auxiliary loss))."""
         xs = [tcn(x) for tcn, x in zip(self.tcns, (visual, audio, text))]
         for it in self.iterations:
             xs = it(xs)
         f = torch.cat(xs, dim=-1)
         b, length, d = f.shape
-        return torch.tanh(self.head(f.reshape(b * length, d))).reshape(b, length, 2)
+        flat = f.reshape(b * length, d)
+        va = torch.tanh(self.head(flat)).reshape(b, length, 2)
+        logits = self.cls_head(flat).reshape(b, length, -1) if self.cls_head is not None else None
+        return va, logits, {}
+
+    def forward(self, visual: torch.Tensor, audio: torch.Tensor, text: torch.Tensor):
+        va, logits, _ = self.forward_train(visual, audio, text)
+        return va, logits
 
 
 def ccc(x: torch.Tensor, y: torch.Tensor, dim: int = -1) -> torch.Tensor:

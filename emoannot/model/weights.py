@@ -21,7 +21,7 @@ from emoannot.hashing import sha256_of
 
 REGISTRY_FILE = "registry.json"
 DEFAULT_SET = "default"
-#: the parts a complete emoannot weights set must hold
+#: the parts a complete emoannot weights set must hold (cfn_sr and foal_net, the other fusions, are optional)
 REQUIRED_PARTS = ("expression_cnn", "audio_head", "text_head", "rjcma")
 
 
@@ -117,14 +117,16 @@ def tensor_shapes(info: WeightsInfo) -> dict[str, tuple[int, ...]]:
 
 def expected_shapes(info: WeightsInfo, shapes: dict[str, tuple[int, ...]]) -> dict[str, tuple[int, ...]] | None:
     """The tensor shapes the module described by the card needs (None where the card does not fix them)."""
+    from emoannot.config import Fusion
     from emoannot.model.expression import ExpressionCNN
-    from emoannot.model.rjcma import RJCMA, RJCMAConfig
+    from emoannot.model.fusions import build
 
+    fusions = {f.part: f for f in Fusion}
     try:
         if info.name == "expression_cnn":
             module = ExpressionCNN(len(info.card["classes"]))
-        elif info.name == "rjcma":
-            module = RJCMA(RJCMAConfig.from_dict(info.card["config"]))
+        elif info.name in fusions:
+            module = build(fusions[info.name], info.card["config"])
         else:
             return None
     except (KeyError, TypeError, ValueError) as exc:

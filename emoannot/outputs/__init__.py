@@ -37,6 +37,16 @@ def person_colour(person: int) -> str:
     return PERSON_COLOURS[(person - 1) % len(PERSON_COLOURS)]
 
 
+#: one colour per emotion category, the same in the plot's band, the overlay and the HTML report
+EMOTION_COLOURS = {"angry": "#d62728", "disgust": "#8c564b", "fear": "#9467bd", "happy": "#f2b701",
+                   "sad": "#1f77b4", "surprise": "#ff7f0e", "neutral": "#9e9e9e", "calm": "#2ca02c",
+                   "contempt": "#bcbd22"}
+
+
+def emotion_colour(emotion: str) -> str:
+    return EMOTION_COLOURS.get(emotion, "#17becf")
+
+
 FORMAT_SUFFIXES = {OutputFormat.affwild2: ".affwild2.txt", OutputFormat.elan: ".eaf", OutputFormat.vtt: ".vtt",
                    OutputFormat.html: ".html"}
 

@@ -43,6 +43,9 @@ def manifest(a: Annotation, device: str, outputs: dict[str, str]) -> dict:
         "frames_with_values": int(np.isfinite(a.valence).sum()),
         "valence_mean": float(np.nanmean(a.valence)) if np.isfinite(a.valence).any() else None,
         "arousal_mean": float(np.nanmean(a.arousal)) if np.isfinite(a.arousal).any() else None,
+        "fusion": a.settings.fusion.value,
+        "emotion_classes": list(a.classes),
+        "emotion_share": emotion_share(a.emotion),
         "people": [{"person": p.id, "main": p.id == a.main_person, "face_coverage": round(p.coverage, 4),
                     "speaking_s": round(float(frame_durations(a.times)[p.speaking].sum()), 2),
                     "frames_with_values": int(np.isfinite(p.valence).sum())} for p in a.people],
@@ -55,6 +58,16 @@ def manifest(a: Annotation, device: str, outputs: dict[str, str]) -> dict:
         "seconds": {k: round(v, 3) for k, v in a.seconds.items()},
         "outputs": outputs,
     }
+
+
+def emotion_share(emotion: tuple[str, ...]) -> dict[str, float]:
+    """Share of the frames with a category that carry each category, most frequent first."""
+    named = [e for e in emotion if e]
+    if not named:
+        return {}
+    names, counts = np.unique(named, return_counts=True)
+    order = np.argsort(-counts, kind="stable")
+    return {str(names[i]): round(float(counts[i]) / len(named), 4) for i in order}
 
 
 def read_manifest(path: Path) -> dict:

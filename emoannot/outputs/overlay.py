@@ -12,7 +12,7 @@ from typing import Callable
 import numpy as np
 
 from emoannot.errors import OutputError
-from emoannot.outputs import person_colour
+from emoannot.outputs import emotion_colour, person_colour
 from emoannot.records import Annotation
 from emoannot.video import ffmpeg_exe, iter_frames
 
@@ -59,6 +59,14 @@ def _subtitle(a: Annotation, starts: np.ndarray, t: float) -> str:
     return " ".join(w.text.strip() for w in a.transcript.words[lo:hi])
 
 
+def _emotion_at(a: Annotation, i: int) -> tuple[str, float] | None:
+    """The most probable category at frame i and its probability (None without evidence or category head)."""
+    if a.emotion_probs is None or not a.classes or not np.isfinite(a.emotion_probs[i]).all():
+        return None
+    best = int(np.argmax(a.emotion_probs[i]))
+    return a.classes[best], float(a.emotion_probs[i, best])
+
+
 def draw_frame(rgb: np.ndarray, i: int, a: Annotation, base: np.ndarray, starts: np.ndarray) -> np.ndarray:
     import cv2
 
@@ -75,6 +83,7 @@ def draw_frame(rgb: np.ndarray, i: int, a: Annotation, base: np.ndarray, starts:
             label = f"P{p.id}" + (" speaking" if p.speaking[i] else "")
             pv = p.valence[i]
             label += f"  V {pv:+.2f}" if np.isfinite(pv) else ""
+            label += f"  {p.emotion[i]}" if p.emotion and p.emotion[i] else ""
             cv2.putText(img, label, (x, max(12, y - 6)), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 2, cv2.LINE_AA)
             cv2.putText(img, label, (x, max(12, y - 6)), cv2.FONT_HERSHEY_SIMPLEX, 0.45, colour, 1, cv2.LINE_AA)
     if not a.people and a.faces.present[i]:
@@ -101,6 +110,12 @@ def draw_frame(rgb: np.ndarray, i: int, a: Annotation, base: np.ndarray, starts:
         for colour, thickness in (((255, 255, 255), 2), ((20, 20, 20), 1)):
             cv2.putText(img, label, (w - INSET - 8, INSET + 22), cv2.FONT_HERSHEY_SIMPLEX,
                         0.4, colour, thickness, cv2.LINE_AA)
+        emotion = _emotion_at(a, i)
+        if emotion:
+            name, prob = emotion
+            for colour, thickness in (((255, 255, 255), 3), (_rgb(emotion_colour(name)), 1)):
+                cv2.putText(img, f"{name} {prob:.0%}", (w - INSET - 8, INSET + 40), cv2.FONT_HERSHEY_SIMPLEX,
+                            0.5, colour, thickness, cv2.LINE_AA)
     # subtitles
     text = _subtitle(a, starts, t)
     if text:

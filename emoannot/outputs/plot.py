@@ -1,5 +1,5 @@
-"""Plots from per-frame tables: a timeline (valence, arousal, no-face and speech shading, words)
-and a circumplex trajectory. Several tables are overlaid for comparison."""
+"""Plots from per-frame tables: a timeline (valence, arousal, no-face and speech shading, a band of the
+emotion category, words) and a circumplex trajectory. Several tables are overlaid for comparison."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -50,11 +50,12 @@ def plot_tables(tables: list[pd.DataFrame], labels: list[str], path: Path, title
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig = plt.figure(figsize=(15, 6.5), constrained_layout=True)
-    grid = fig.add_gridspec(3, 3, height_ratios=[3, 3, 1.3], width_ratios=[1, 1, 0.9])
+    fig = plt.figure(figsize=(15, 7.2), constrained_layout=True)
+    grid = fig.add_gridspec(4, 3, height_ratios=[3, 3, 0.9, 1.3], width_ratios=[1, 1, 0.9])
     ax_v = fig.add_subplot(grid[0, :2])
     ax_a = fig.add_subplot(grid[1, :2], sharex=ax_v)
-    ax_w = fig.add_subplot(grid[2, :2], sharex=ax_v)
+    ax_e = fig.add_subplot(grid[2, :2], sharex=ax_v)
+    ax_w = fig.add_subplot(grid[3, :2], sharex=ax_v)
     ax_c = fig.add_subplot(grid[:, 2])
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     first = tables[0]
@@ -95,6 +96,7 @@ def plot_tables(tables: list[pd.DataFrame], labels: list[str], path: Path, title
 
     handles = [Patch(color="0.85", label="no face"), Patch(color="tab:blue", alpha=0.5, label="speech")]
     ax_v.legend(handles=ax_v.get_legend_handles_labels()[0] + handles, loc="upper left", fontsize=8, ncol=4)
+    _emotion_band(ax_e, [(df, label) for df, label, _ in series])
     ax_w.set_ylim(0, 1)
     ax_w.set_yticks([])
     ax_w.set_xlabel("time (s)")
@@ -123,6 +125,35 @@ def plot_tables(tables: list[pd.DataFrame], labels: list[str], path: Path, title
             fig.savefig(tmp, dpi=110, format=path.suffix.lstrip(".").lower() or "png")
     finally:
         plt.close(fig)
+
+
+def _emotion_band(ax, series: list[tuple[pd.DataFrame, str]]) -> None:
+    """One row per table (or person): each frame's `emotion` as a coloured span; blank without evidence."""
+    from matplotlib.patches import Patch
+
+    from emoannot.outputs import emotion_colour
+
+    seen: list[str] = []
+    for row, (df, _) in enumerate(series):
+        if "emotion" not in df:
+            continue
+        t = df["time_s"].to_numpy()
+        emotion = df["emotion"].fillna("").astype(str).to_numpy()
+        for name in dict.fromkeys(e for e in emotion if e):
+            for a, b in _spans(emotion == name, t):
+                ax.axvspan(a, b, ymin=1 - (row + 1) / len(series), ymax=1 - row / len(series),
+                           color=emotion_colour(name), lw=0)
+            if name not in seen:
+                seen.append(name)
+    ax.set_ylim(0, 1)
+    ax.set_yticks([])
+    ax.set_ylabel("emotion", rotation=0, ha="right", va="center")
+    if seen:
+        ax.legend(handles=[Patch(color=emotion_colour(n), label=n) for n in seen], loc="upper left",
+                  bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
+    else:
+        ax.text(0.5, 0.5, "no emotion category (no evidence, or weights without a category head)",
+                transform=ax.transAxes, ha="center", va="center", color="0.4", fontsize=9)
 
 
 PLOT_FORMATS = (".png", ".pdf", ".svg", ".jpg")

@@ -24,7 +24,7 @@ from emoannot.atomic import atomic_path
 from emoannot.model.weights import read_registry, register, resolve_set, write_weights
 from emoannot.evaluate import read_va
 from emoannot.video import VIDEO_EXTENSIONS
-from emoannot.train.fit_fusion import FusionTrainConfig, Windows, predict_windows, score, train_rjcma
+from emoannot.train.fit_fusion import FusionTrainConfig, Windows, predict_windows, score, train_fusion
 
 #: the paper's recipe (lr 1e-5, batch 12, up to 100 epochs, warm-up 5, x0.1 on a 5-epoch plateau)
 PAPER_RECIPE = FusionTrainConfig(epochs=100, batch_size=12, lr=1e-5, weight_decay=1e-3, warmup_epochs=5,
@@ -135,7 +135,7 @@ def train_affwild2(root: Path, out: Path, run_dir: Path, base_weights: str = "de
     train_w, val_w = to_windows(feats["train"]), to_windows(feats["val"])
     mcfg = RJCMAConfig(in_dims=tuple(x.shape[-1] for x in (train_w.visual, train_w.audio, train_w.text)),
                        window=WINDOW, **(model_cfg or {}))
-    model, meta = train_rjcma(mcfg, lambda epoch: train_w, val_w, run_dir / "fusion", cfg, device, log=log)
+    model, meta = train_fusion("rjcma", mcfg, lambda epoch: train_w, val_w, run_dir / "fusion", cfg, device, log=log)
     val_scores = score(predict_windows(model, val_w, device), val_w)
     model.cpu()
     base = resolve_set(base_weights)

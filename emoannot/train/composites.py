@@ -10,6 +10,9 @@ different one for the voice and words in mixed segments; its target is the circu
   spread over the speech ticks at about 3 words per second.
 Modalities go missing at random per segment as in real video: no face, silence (then no words), speech
 without words. Held-out composites use only held-out images (FER2013 test), speakers and sentences.
+Each tick also carries the target's category (the face's, else the voice's; -1 with neither) and the
+face's and voice's own categories (Foal-Net's alignment and label matching). A category without speech
+clips (surprise has only a few RAVDESS clips) gets silent segments unless another voice is mixed in.
 """
 from __future__ import annotations
 
@@ -23,7 +26,8 @@ from emoannot.features.text import word_context_means
 from emoannot.labels import FACE_CLASSES, va_point
 from emoannot.train.fit_fusion import Windows
 
-CATEGORIES = ("angry", "disgust", "fear", "happy", "sad", "neutral")
+#: the fusions' categories: the expression CNN's seven classes (calm and contempt have no face data here)
+CATEGORIES = FACE_CLASSES
 EMOBANK_SCALE = 0.4  #: EmoBank's labels cluster near neutral: match sentences to the point scaled by this
 NEAREST_SENTENCES = 150
 P_FACE, P_SPEECH, P_WORDS = 0.75, 0.7, 0.8
@@ -99,31 +103,38 @@ def compose(pool: Pool, n: int, length: int, seed: int, p_fast: float = P_FAST,
     target = np.zeros((n, length, 2), np.float32)
     labelled = np.ones((n, length), bool)
     present = np.zeros((n, length, 3), bool)
-    cats = [c for c in CATEGORIES if len(pool.face_emb[c]) and pool.clips[c] and pool.sentences[c]]
+    category, face_cat, voice_cat = (np.full((n, length), -1, np.int64) for _ in range(3))
+    face_cats = [c for c in CATEGORIES if len(pool.face_emb[c])]
+    voice_cats = [c for c in face_cats if pool.clips[c] and pool.sentences[c]]
 
-    def pick() -> str:
+    def pick(cats: list[str]) -> str:
         return cats[int(rng.integers(len(cats)))]
 
     for s in range(n):
         bounds = _bounds(rng, length, rng.random() < p_fast)
         for a, b in zip(bounds[:-1], bounds[1:]):
-            face = pick()
+            face = pick(face_cats)
             mixed = rng.random() < p_mixed
-            voice = pick() if mixed else face
-            words = (pick() if rng.random() < 0.5 else voice) if mixed else face
+            voice = pick(voice_cats) if mixed else (face if face in voice_cats else None)
+            words = (pick(voice_cats) if rng.random() < 0.5 else voice) if mixed else voice
             has_face = rng.random() < P_FACE
             speech_ticks = np.zeros(0, np.int64)
             if has_face:
                 _fill_face(vis[s], a, b, pool, face, rng, dv)
                 present[s, a:b, 0] = vis[s, a:b, -1] > 0
-            if rng.random() < P_SPEECH:
+                face_cat[s, a:b] = CATEGORIES.index(face)
+            if voice is not None and rng.random() < P_SPEECH:
                 speech_ticks = _fill_audio(aud[s], a, b, pool, voice, rng, da)
                 present[s, speech_ticks, 1] = True
+                voice_cat[s, speech_ticks] = CATEGORIES.index(voice)
                 if len(speech_ticks) and rng.random() < P_WORDS:
                     present[s, _fill_text(txt[s], speech_ticks, pool, words, rng, dt), 2] = True
-            target[s, a:b] = va_point(face if has_face or not len(speech_ticks) else voice)
+            shown = face if has_face or not len(speech_ticks) else voice
+            target[s, a:b] = va_point(shown)
             labelled[s, a:b] = has_face or len(speech_ticks) > 0
-    return Windows(vis, aud, txt, target, labelled), present
+            if labelled[s, a]:
+                category[s, a:b] = CATEGORIES.index(shown)
+    return Windows(vis, aud, txt, target, labelled, category, face_cat, voice_cat), present
 
 
 def faces_only(pool: Pool, n: int, length: int, seed: int, hold: int = 10) -> tuple[Windows, np.ndarray]:
@@ -134,6 +145,7 @@ def faces_only(pool: Pool, n: int, length: int, seed: int, hold: int = 10) -> tu
     dt = next(iter(pool.sentences.values()))[0][0].shape[1]
     vis = np.zeros((n, length, dv + 3), np.float32)
     target = np.zeros((n, length, 2), np.float32)
+    category = np.zeros((n, length), np.int64)
     cats = [c for c in CATEGORIES if len(pool.face_emb[c])]
     for s in range(n):
         for a in range(0, length, hold):
@@ -143,10 +155,12 @@ def faces_only(pool: Pool, n: int, length: int, seed: int, hold: int = 10) -> tu
             vis[s, a : a + hold, dv : dv + 2] = pool.face_va[c][j]
             vis[s, a : a + hold, -1] = 1.0
             target[s, a : a + hold] = va_point(c)
+            category[s, a : a + hold] = CATEGORIES.index(c)
     present = np.zeros((n, length, 3), bool)
     present[..., 0] = True
     return (Windows(vis, np.zeros((n, length, da + 3), np.float32), np.zeros((n, length, dt + 3), np.float32),
-                    target, np.ones((n, length), bool)), present)
+                    target, np.ones((n, length), bool), category, category.copy(), np.full((n, length), -1)),
+            present)
 
 
 def _fill_face(out: np.ndarray, a: int, b: int, pool: Pool, c: str, rng, dv: int) -> None:

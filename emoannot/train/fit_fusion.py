@@ -1,5 +1,6 @@
-"""RJCMA training: the loop (shared by the offline-corpora recipe and Aff-Wild2-format data),
-and evaluation of fused vs unimodal predictions (CCC overall and per missing-modality pattern)."""
+"""Fusion training: the loop for the three fusions (emoannot.model.fusions), shared by the offline-corpora
+recipe and Aff-Wild2-format data, and the scores (CCC for valence/arousal, accuracy and macro-F1 for the
+categories)."""
 from __future__ import annotations
 
 import time
@@ -9,10 +10,11 @@ from typing import Callable
 
 import numpy as np
 import torch
+from torch import nn
 
 from emoannot.atomic import atomic_path
-from emoannot.metrics import ccc
-from emoannot.model.rjcma import RJCMA, RJCMAConfig
+from emoannot.metrics import ccc, macro_f1
+from emoannot.model.fusions import Fusion, build
 from emoannot.model.rjcma import ccc as ccc_torch
 from emoannot.train.checkpoint import load_checkpoint, save_checkpoint
 
@@ -25,17 +27,26 @@ class Windows:
     text: np.ndarray  #: [B, L, Dt + 3]
     target: np.ndarray  #: [B, L, 2]
     label_mask: np.ndarray  #: [B, L] bool, ticks with a label (padding and unlabelled ticks are False)
+    #: [B, L] int64 category index of the target (-1: none); None where the data have no categories
+    category: np.ndarray | None = None
+    face_cat: np.ndarray | None = None  #: [B, L] category the face shows (-1: no face); for Foal-Net's losses
+    voice_cat: np.ndarray | None = None  #: [B, L] category the voice carries (-1: no voice)
+
+    FIELDS = ("visual", "audio", "text", "target", "label_mask", "category", "face_cat", "voice_cat")
 
     def __len__(self) -> int:
         return int(self.target.shape[0])
 
     def subset(self, idx: np.ndarray) -> "Windows":
-        return Windows(*(getattr(self, f)[idx] for f in ("visual", "audio", "text", "target", "label_mask")))
+        return Windows(*(None if getattr(self, f) is None else getattr(self, f)[idx] for f in self.FIELDS))
 
     @staticmethod
     def concat(parts: list["Windows"]) -> "Windows":
-        return Windows(*(np.concatenate([getattr(p, f) for p in parts]) for f in
-                         ("visual", "audio", "text", "target", "label_mask")))
+        def join(f):
+            values = [getattr(p, f) for p in parts]
+            return None if any(v is None for v in values) else np.concatenate(values)
+
+        return Windows(*(join(f) for f in Windows.FIELDS))
 
 
 @dataclass(frozen=True)
@@ -47,6 +58,9 @@ class FusionTrainConfig:
     warmup_epochs: int = 2
     plateau_patience: int = 5  #: lr x0.1 after this many epochs without a better validation CCC
     mse_weight: float = 0.5
+    category_weight: float = 0.5  #: cross-entropy of the category head (where the data have categories)
+    align_weight: float = 0.2  #: Foal-Net: contrastive face-voice alignment
+    match_weight: float = 0.2  #: Foal-Net: face-voice label matching
     seed: int = 0
     threads: int = 0
 
@@ -62,30 +76,77 @@ def _tensors(w: Windows, device: str) -> list[torch.Tensor]:
         [torch.from_numpy(w.label_mask).to(device)]
 
 
+def _categories(w: Windows, device: str) -> list[torch.Tensor] | None:
+    if w.category is None:
+        return None
+    return [torch.from_numpy(np.ascontiguousarray(x)).long().to(device) for x in (w.category, w.face_cat, w.voice_cat)]
+
+
 @torch.no_grad()
-def predict_windows(model: RJCMA, w: Windows, device: str = "cpu", batch: int = 128) -> np.ndarray:
+def predict_windows(model, w: Windows, device: str = "cpu", batch: int = 128) -> tuple[np.ndarray, np.ndarray | None]:
+    """-> valence/arousal [B, L, 2] and category probabilities [B, L, C] (None without a category head)."""
     model.eval()
-    out = []
+    vas, probs = [], []
     for i in range(0, len(w), batch):
         v, a, t, _, _ = _tensors(w.subset(np.arange(i, min(i + batch, len(w)))), device)
-        out.append(model(v, a, t).cpu().numpy())
-    return np.concatenate(out) if out else np.zeros((0, w.target.shape[1], 2), np.float32)
+        va, logits = model(v, a, t)
+        vas.append(va.cpu().numpy())
+        if logits is not None:
+            probs.append(logits.softmax(-1).cpu().numpy())
+    va = np.concatenate(vas) if vas else np.zeros((0, w.target.shape[1], 2), np.float32)
+    return va, (np.concatenate(probs) if probs else None)
 
 
-def score(pred: np.ndarray, w: Windows) -> dict[str, float]:
+def score(pred: tuple[np.ndarray, np.ndarray | None], w: Windows) -> dict[str, float]:
+    """CCC of valence and arousal over the labelled ticks; with categories, accuracy and macro-F1 over the
+    ticks that carry one."""
+    va, probs = pred
     m = w.label_mask
-    p, t = pred[m], w.target[m]
-    return {"ccc_valence": ccc(p[:, 0], t[:, 0]), "ccc_arousal": ccc(p[:, 1], t[:, 1])}
+    p, t = va[m], w.target[m]
+    out = {"ccc_valence": ccc(p[:, 0], t[:, 0]), "ccc_arousal": ccc(p[:, 1], t[:, 1])}
+    if probs is not None and w.category is not None:
+        has = w.category >= 0
+        guess, truth = probs[has].argmax(-1), w.category[has]
+        out["accuracy"] = float((guess == truth).mean()) if has.any() else float("nan")
+        out["macro_f1"] = macro_f1(truth, guess, probs.shape[-1])
+    return out
 
 
-def train_rjcma(model_cfg: RJCMAConfig, train: Callable[[int], Windows], val: Windows, run_dir: Path,
-                cfg: FusionTrainConfig = FusionTrainConfig(), device: str = "cpu", log=print) -> tuple[RJCMA, dict]:
-    """`train(epoch)` returns that epoch's windows (fixed data, or freshly composed sequences).
-    Keeps the weights of the epoch with the best validation mean CCC. Resumes from run_dir."""
+def selection_score(s: dict[str, float]) -> float:
+    """What picks the best epoch: mean CCC, and the category accuracy where there is one."""
+    parts = [s["ccc_valence"], s["ccc_arousal"]] + ([s["accuracy"]] if "accuracy" in s else [])
+    return float(np.mean(parts))
+
+
+def fusion_loss(model, batch: list[torch.Tensor], cats: list[torch.Tensor] | None, cfg: FusionTrainConfig,
+                generator: torch.Generator) -> torch.Tensor:
+    """1 - CCC + MSE on valence/arousal; cross-entropy on the categories; Foal-Net's alignment and matching."""
+    v, a, t, y, m = batch
+    pred, logits, aux = model.forward_train(v, a, t)
+    loss = ccc_loss(pred, y, m) + cfg.mse_weight * ((pred - y) ** 2)[m].mean()
+    if cats is not None and logits is not None:
+        category, face_cat, voice_cat = cats
+        has = category >= 0
+        if has.any():
+            loss = loss + cfg.category_weight * nn.functional.cross_entropy(logits[has], category[has])
+        if aux:
+            from emoannot.model.foalnet import alignment_loss, matching_loss
+
+            loss = loss + cfg.align_weight * alignment_loss(aux, face_cat, voice_cat, generator=generator)
+            loss = loss + cfg.match_weight * matching_loss(aux, face_cat, voice_cat)
+    return loss
+
+
+def train_fusion(fusion: Fusion | str, model_cfg, train: Callable[[int], Windows], val: Windows, run_dir: Path,
+                 cfg: FusionTrainConfig = FusionTrainConfig(), device: str = "cpu", log=print):
+    """Train one fusion (`model_cfg`: its config record). `train(epoch)` returns that epoch's windows (fixed
+    data, or freshly composed sequences). Keeps the weights of the epoch with the best validation score
+    (selection_score). Resumes from run_dir. -> (model, {history, best_val, recipe})."""
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
-    model = RJCMA(model_cfg).to(device)
+    fusion = Fusion(fusion)
+    model = build(fusion, model_cfg.to_dict()).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     ckpt = run_dir / "checkpoint.safetensors"
     meta = load_checkpoint(ckpt, model, opt) or {"epoch": 0, "history": [], "best": -1e9, "since_best": 0,
@@ -102,20 +163,20 @@ def train_rjcma(model_cfg: RJCMAConfig, train: Callable[[int], Windows], val: Wi
         model.train()
         losses = []
         for s in range(0, len(perm) - cfg.batch_size + 1, cfg.batch_size):
-            v, a, t, y, m = _tensors(data.subset(perm[s : s + cfg.batch_size]), device)
-            if not m.any():
+            part = data.subset(perm[s : s + cfg.batch_size])
+            batch = _tensors(part, device)
+            if not batch[-1].any():
                 continue
-            pred = model(v, a, t)
-            loss = ccc_loss(pred, y, m) + cfg.mse_weight * ((pred - y) ** 2)[m].mean()
+            loss = fusion_loss(model, batch, _categories(part, device), cfg, gen)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
             opt.step()
             losses.append(loss.item())
         val_scores = score(predict_windows(model, val, device), val)
-        mean_ccc = (val_scores["ccc_valence"] + val_scores["ccc_arousal"]) / 2
-        if mean_ccc > meta["best"]:
-            meta["best"], meta["since_best"] = mean_ccc, 0
+        chosen = selection_score(val_scores)
+        if chosen > meta["best"]:
+            meta["best"], meta["since_best"] = chosen, 0
             from safetensors.torch import save_file
 
             with atomic_path(best_path) as tmp:
@@ -128,12 +189,13 @@ def train_rjcma(model_cfg: RJCMAConfig, train: Callable[[int], Windows], val: Wi
         meta["epoch"] = epoch + 1
         meta["history"].append({"epoch": epoch + 1, "loss": float(np.mean(losses)) if losses else None,
                                 **val_scores, "lr": lr, "seconds": round(time.time() - t0, 1)})
-        log(f"fusion epoch {epoch + 1}/{cfg.epochs} loss {meta['history'][-1]['loss']:.3f} "
-            f"val CCC V {val_scores['ccc_valence']:.3f} A {val_scores['ccc_arousal']:.3f} ({time.time() - t0:.0f} s)")
+        acc = f" accuracy {val_scores['accuracy']:.3f}" if "accuracy" in val_scores else ""
+        log(f"{fusion.value} epoch {epoch + 1}/{cfg.epochs} loss {meta['history'][-1]['loss']:.3f} "
+            f"val CCC V {val_scores['ccc_valence']:.3f} A {val_scores['ccc_arousal']:.3f}{acc} ({time.time() - t0:.0f} s)")
         save_checkpoint(ckpt, model, opt, meta)
     if best_path.exists():
         from safetensors.torch import load_file
 
         model.load_state_dict(load_file(str(best_path)))
     model.eval()
-    return model, {"history": meta["history"], "best_val_mean_ccc": meta["best"], "recipe": asdict(cfg)}
+    return model, {"history": meta["history"], "best_val": meta["best"], "recipe": asdict(cfg)}

@@ -8,6 +8,7 @@ speech and text features, audio and text heads, composite sequences, RJCMA, held
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -16,14 +17,15 @@ import torch
 from emoannot.atomic import write_text
 from emoannot.errors import WeightsError
 from emoannot.features.visual import embed_crops, posterior_to_va
-from emoannot.metrics import ccc
+from emoannot.metrics import ccc, macro_f1
 from emoannot.model.expression import ExpressionCNN
-from emoannot.model.rjcma import RJCMAConfig
+from emoannot.model.fusions import Fusion, config_class, n_parameters
 from emoannot.model.weights import load_state, write_weights
 from emoannot.timeline import TRAIN_HOP, WINDOW
-from emoannot.train.composites import FAST_SEGMENT, P_FAST, P_MIXED, Pool, build_pool, compose, faces_only
+from emoannot.train.composites import (CATEGORIES, FAST_SEGMENT, P_FAST, P_MIXED, Pool, build_pool, compose,
+                                       faces_only)
 from emoannot.train.fit_cnn import VisualTrainConfig, load_faces, train_visual
-from emoannot.train.fit_fusion import FusionTrainConfig, Windows, predict_windows, train_rjcma
+from emoannot.train.fit_fusion import FusionTrainConfig, Windows, predict_windows, train_fusion
 from emoannot.train.fit_heads import (AUDIO_ENCODER, HELDOUT_SPEAKERS, NEUTRAL_BOOST, emobank_features,
                                       speech_corpus_features, train_audio_head, train_text_head, train_visual_head)
 
@@ -45,7 +47,7 @@ DOMAIN_GAP = ("Faces are posed or lab expressions (FER2013 web images, CK+ lab) 
 
 
 def _evaluate(model, w: Windows, present: np.ndarray) -> dict:
-    pred = predict_windows(model, w)
+    pred, probs = predict_windows(model, w)
     m = w.label_mask
     dv, da, dt = (x.shape[-1] - 3 for x in (w.visual, w.audio, w.text))
     uni = {}
@@ -66,11 +68,55 @@ def _evaluate(model, w: Windows, present: np.ndarray) -> dict:
         if sel.sum() > 50:
             out["per_pattern"][name] = {"ticks": int(sel.sum()),
                                         **{k: ccc_pair(v, sel) for k, v in candidates.items()}}
+    if probs is not None and w.category is not None:
+        out["categories"] = category_scores(probs, w.category)
     return out
 
 
+def category_scores(probs: np.ndarray, category: np.ndarray) -> dict:
+    """Accuracy, macro-F1 and per-class recall of the most probable category over the ticks with a category."""
+    has = category >= 0
+    guess, truth = probs[has].argmax(-1), category[has]
+    recall = {c: float((guess[truth == i] == i).mean()) for i, c in enumerate(CATEGORIES) if (truth == i).any()}
+    return {"ticks": int(has.sum()), "accuracy": float((guess == truth).mean()),
+            "macro_f1": macro_f1(truth, guess, len(CATEGORIES)), "recall": recall}
+
+
+def seconds_per_minute(model, threads: int = 2, repeats: int = 3) -> float:
+    """CPU seconds of emoannot.fusion.fuse for one minute of video (600 ticks, every modality present)."""
+    from emoannot.fusion import fuse
+    from emoannot.records import ModalityFeatures
+
+    k = 600
+    rng = np.random.default_rng(0)
+    feats = tuple(ModalityFeatures(name, rng.standard_normal((k, d - 3)).astype(np.float32), np.ones(k, bool),
+                                   np.zeros((k, 2), np.float32))
+                  for name, d in zip(("visual", "audio", "text"), model.cfg.in_dims))
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        fuse(model, feats)
+        t0 = time.perf_counter()
+        for _ in range(repeats):
+            fuse(model, feats)
+        return (time.perf_counter() - t0) / repeats
+    finally:
+        torch.set_num_threads(before)
+
+
+FUSION_PAPERS = {
+    Fusion.rjcma: "Praveen & Alam (2024), Recursive Joint Cross-Modal Attention for Multimodal Fusion in "
+                  "Dimensional Emotion Recognition, CVPR-W",
+    Fusion.cfn_sr: "Fu et al. (2021), A cross-modal fusion network based on self-attention and residual structure "
+                   "for multimodal emotion recognition",
+    Fusion.foal_net: "Li et al. (2024), Enhancing Modal Fusion by Alignment and Label Matching for Multimodal "
+                     "Emotion Recognition, Interspeech",
+}
+
+
 def train_offline(data: Path, out: Path, run_dir: Path, seed: int = 0, visual_epochs: int = 20,
-                  fusion_epochs: int = 15, n_train: int = 4000, n_eval: int = 600, log=print) -> dict:
+                  fusion_epochs: int = 15, n_train: int = 4000, n_eval: int = 600, log=print,
+                  fusions: tuple[Fusion, ...] = tuple(Fusion)) -> dict:
     torch.manual_seed(seed)
     cache = run_dir / "cache"
     # 1. expression CNN
@@ -136,34 +182,47 @@ def train_offline(data: Path, out: Path, run_dir: Path, seed: int = 0, visual_ep
                                   sents, text_head)
     val_w, _ = compose(pools["val"], n_eval, WINDOW, seed + 1)
     test_w, test_present = compose(pools["test"], n_eval, WINDOW, seed + 2)
-    model_cfg = RJCMAConfig(in_dims=(val_w.visual.shape[-1], val_w.audio.shape[-1], val_w.text.shape[-1]),
-                            window=WINDOW)
-    fcfg = FusionTrainConfig(epochs=fusion_epochs, seed=seed)
-    model, fusion_meta = train_rjcma(model_cfg, lambda e: compose(pools["train"], n_train, WINDOW, seed + 100 + e)[0],
-                                     val_w, run_dir / "fusion", fcfg, log=log)
-    evaluation = _evaluate(model, test_w, test_present)
     faces_w, faces_present = faces_only(pools["test"], n_eval // 2, WINDOW, seed + 3)
-    evaluation["fer2013_test_faces_1s_mixed_order"] = _evaluate(model, faces_w, faces_present)["overall"]
-    fused, avg = evaluation["overall"]["fusion"], evaluation["overall"]["average"]
-    log(f"held-out composites: fusion V {fused['valence']:.3f} A {fused['arousal']:.3f}; "
-        f"unimodal average V {avg['valence']:.3f} A {avg['arousal']:.3f}")
-    write_weights(out, "rjcma", model.state_dict(), {
-        **common, "task": "per-frame valence/arousal at 10 Hz fused from face, voice and words",
-        "config": model_cfg.to_dict(),
-        "data": "composite sequences (design: emoannot.train.composites) of FER2013 train images, speech "
-                f"clips of all speakers but {', '.join(HELDOUT_SPEAKERS)}, EmoBank train sentences; "
-                "validation: FER2013 val + EmoBank dev; test: FER2013 test images, held-out speakers, "
-                "EmoBank test sentences",
-        "recipe": {**fusion_meta["recipe"], "window": WINDOW, "train_hop": TRAIN_HOP,
-                   "sequences_per_epoch": n_train, "loss": "1 - CCC over the batch's labelled ticks + 0.5 MSE",
-                   "composites": f"{P_FAST:.0%} of sequences in segments of {FAST_SEGMENT[0] / 10:.1f}-"
-                                 f"{FAST_SEGMENT[1] / 10:.1f} s, the rest in 1-4 segments; {P_MIXED:.0%} of segments mixed "
-                                 "(voice and words of another emotion than the face); target = the face's point, "
-                                 "else the voice's; ticks with nothing present unlabelled"},
-        "history": fusion_meta["history"],
-        "metrics": {"heldout_composites": evaluation, "n_test_sequences": n_eval}})
+    in_dims = (val_w.visual.shape[-1], val_w.audio.shape[-1], val_w.text.shape[-1])
+    fcfg = FusionTrainConfig(epochs=fusion_epochs, seed=seed)
     summary = {"expression_cnn": cnn_info.card["metrics"], "visual_head": visual_metrics, "audio_head": audio_metrics,
-               "text_head": text_metrics, "rjcma_heldout": evaluation}
+               "text_head": text_metrics}
+    for fusion in fusions:
+        fusion = Fusion(fusion)
+        model_cfg = config_class(fusion)(in_dims=in_dims, window=WINDOW, classes=CATEGORIES)
+        # every fusion sees the same sequences in the same order (same seeds)
+        model, fusion_meta = train_fusion(fusion, model_cfg,
+                                          lambda e: compose(pools["train"], n_train, WINDOW, seed + 100 + e)[0],
+                                          val_w, run_dir / f"fusion-{fusion.part}", fcfg, log=log)
+        evaluation = _evaluate(model, test_w, test_present)
+        evaluation["fer2013_test_faces_1s_mixed_order"] = _evaluate(model, faces_w, faces_present)["overall"]
+        fused, avg = evaluation["overall"]["fusion"], evaluation["overall"]["average"]
+        log(f"{fusion.value} held-out composites: V {fused['valence']:.3f} A {fused['arousal']:.3f}, categories "
+            f"accuracy {evaluation['categories']['accuracy']:.3f}; unimodal average V {avg['valence']:.3f} "
+            f"A {avg['arousal']:.3f}")
+        cost = {"parameters": n_parameters(model), "cpu_seconds_per_minute_of_video_2_threads": seconds_per_minute(model)}
+        write_weights(out, fusion.part, model.state_dict(), {
+            **common, "fusion": fusion.value, "paper": FUSION_PAPERS[fusion],
+            "task": "per-frame valence/arousal and emotion category at 10 Hz fused from face, voice and words",
+            "config": model_cfg.to_dict(), "classes": list(CATEGORIES),
+            "data": "composite sequences (design: emoannot.train.composites) of FER2013 train images, speech "
+                    f"clips of all speakers but {', '.join(HELDOUT_SPEAKERS)}, EmoBank train sentences; "
+                    "validation: FER2013 val + EmoBank dev; test: FER2013 test images, held-out speakers, "
+                    "EmoBank test sentences",
+            "recipe": {**fusion_meta["recipe"], "window": WINDOW, "train_hop": TRAIN_HOP,
+                       "sequences_per_epoch": n_train,
+                       "loss": "1 - CCC over the batch's labelled ticks + 0.5 MSE + 0.5 category cross-entropy"
+                               + (" + 0.2 face-voice contrastive alignment + 0.2 label matching"
+                                  if fusion == Fusion.foal_net else ""),
+                       "selection": "the epoch with the best validation mean of CCC V, CCC A and category accuracy",
+                       "composites": f"{P_FAST:.0%} of sequences in segments of {FAST_SEGMENT[0] / 10:.1f}-"
+                                     f"{FAST_SEGMENT[1] / 10:.1f} s, the rest in 1-4 segments; {P_MIXED:.0%} of "
+                                     "segments mixed (voice and words of another emotion than the face); target = "
+                                     "the face's point and category, else the voice's; ticks with nothing present "
+                                     "unlabelled"},
+            "history": fusion_meta["history"],
+            "metrics": {"heldout_composites": evaluation, "n_test_sequences": n_eval, **cost}})
+        summary[f"{fusion.part}_heldout"] = {**evaluation, **cost}
     write_text(out / "MODEL_CARD.json", json.dumps(summary, indent=2) + "\n")
     write_text(out / "MODEL_CARD.md", model_card_markdown(out))
     return summary
