@@ -14,7 +14,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from emoannot.config import AsrModel, PeopleMode, Settings
+from emoannot.config import AsrModel, Fusion, PeopleMode, Settings
 from emoannot.device import resolve_device
 from emoannot.faces import FaceDetector, empty_track, track_faces, track_people
 from emoannot.features import fit_ticks
@@ -88,6 +88,17 @@ class Extracted:
     main_person: int | None = None
 
 
+def load_fusion(folder: Path, fusion: Fusion, device: str = "cpu"):
+    """The fusion module of a weights set, on `device`, in eval mode -> (module, WeightsInfo)."""
+    from emoannot.model.fusions import build
+    from emoannot.model.weights import load_state
+
+    state, info = load_state(folder, Fusion(fusion).part)
+    module = build(fusion, info.card["config"])
+    module.load_state_dict(state)
+    return module.to(device).eval(), info
+
+
 class Engine:
     """All models of one Settings, loaded once; a context manager that closes mediapipe.
 
@@ -97,7 +108,6 @@ class Engine:
     def __init__(self, settings: Settings = Settings(), with_fusion: bool = True) -> None:
         from emoannot.features.audio import AudioEncoder
         from emoannot.model.expression import ExpressionCNN
-        from emoannot.model.fusions import build
         from emoannot.model.heads import head_from_state
         from emoannot.model.weights import load_state, read_registry, resolve_set
 
@@ -121,10 +131,7 @@ class Engine:
         self.fusion = None
         self.classes: tuple[str, ...] = ()
         if with_fusion:
-            fusion_state, fusion_info = load_state(folder, settings.fusion.part)
-            self.fusion = build(settings.fusion, fusion_info.card["config"])
-            self.fusion.load_state_dict(fusion_state)
-            self.fusion.to(self.device).eval()
+            self.fusion, fusion_info = load_fusion(folder, settings.fusion, self.device)
             self.classes = tuple(self.fusion.cfg.classes)
             infos.append(fusion_info)
         self.speech = SpeechModels(settings.speech, self.device)

@@ -104,7 +104,11 @@ def test_eaf_has_elans_structure_links_the_video_and_reads_back(written):
     assert (paths.folder / unquote(md.get("RELATIVE_MEDIA_URL"))).resolve() == a.info.path.resolve()
     assert md.get("MIME_TYPE") == "video/mp4"
     eaf = Elan.Eaf(str(paths.elan))  # an independent reader
-    assert set(eaf.get_tier_names()) == {"valence", "arousal", "sources", "speech", "words"}
+    assert set(eaf.get_tier_names()) == {"valence", "arousal", "emotion", "sources", "speech", "words"}
+    emotion = sorted(eaf.get_annotation_data_for_tier("emotion"))
+    assert emotion and {e[2] for e in emotion} <= set(a.classes)
+    first = a.emotion.index(emotion[0][2])  # the first run starts at the first frame with a category
+    assert abs(emotion[0][0] - round(a.times[first] * 1000)) <= 1
     words = sorted(eaf.get_annotation_data_for_tier("words"))
     assert [w[2] for w in words] == [w.text.strip() for w in a.transcript.words]
     assert all(abs(w[0] - round(x.start * 1000)) <= 1 for w, x in zip(words, a.transcript.words))

@@ -5,10 +5,11 @@ Tiers (times in ms from the video's first frame, the CSV's time_s x 1000):
 - valence, arousal: one annotation per steady stretch, a run of frames whose values stay within
   STEADY_RANGE of each other, labelled with the run's mean ("+0.21"); frames without a value (no face or
   speech within 1 s) get no annotation, so absent reads as absent in ELAN too;
+- emotion: runs of the same most probable category ("happy", ...; absent without evidence);
 - sources: runs of the same modalities ("face+voice+words", "face", ...);
 - speech: the voice-activity segments; words: the recognised words;
 - with --people all, for each person (tier participant "person N"): "person N valence", "person N arousal"
-  (steady stretches, as above) and "person N speaking".
+  (steady stretches, as above), "person N emotion" and "person N speaking".
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from emoannot.records import Annotation
 from emoannot.timeline import video_end
 
 STEADY_RANGE = 0.10  #: a steady stretch's values span at most this much (in [-1, 1] units)
-TIERS = ("valence", "arousal", "sources", "speech", "words")
+TIERS = ("valence", "arousal", "emotion", "sources", "speech", "words")
 
 
 def _ms(t: float) -> int:
@@ -91,9 +92,10 @@ def build_eaf(a: Annotation, media_relative: str):
         last = [0]
         for s, e, mean in steady_stretches(np.asarray(series, np.float64), a.times, end):
             add(tier, s, e, f"{mean:+.2f}", last)
-    last = [0]
-    for s, e, label in label_runs(tuple(a.sources), a.times, end):
-        add("sources", s, e, label, last)
+    for tier, labels in (("emotion", a.emotion), ("sources", tuple(a.sources))):
+        last = [0]
+        for s, e, label in label_runs(labels, a.times, end):
+            add(tier, s, e, label, last)
     last = [0]
     for seg in a.transcript.speech:
         add("speech", seg.start, min(seg.end, end), "speech", last)
@@ -108,11 +110,12 @@ def build_eaf(a: Annotation, media_relative: str):
             last = [0]
             for s, e, mean in steady_stretches(np.asarray(series, np.float64), a.times, end):
                 add(tier, s, e, f"{mean:+.2f}", last)
-        tier = f"person {p.id} speaking"
-        eaf.add_tier(tier, part=f"person {p.id}")
-        last = [0]
-        for s, e, _ in label_runs(tuple("speaking" if x else "" for x in p.speaking), a.times, end):
-            add(tier, s, e, "speaking", last)
+        for name, labels in (("emotion", p.emotion), ("speaking", tuple("speaking" if x else "" for x in p.speaking))):
+            tier = f"person {p.id} {name}"
+            eaf.add_tier(tier, part=f"person {p.id}")
+            last = [0]
+            for s, e, label in label_runs(labels, a.times, end):
+                add(tier, s, e, label, last)
     eaf.properties = [("lastUsedAnnotationId", eaf.maxaid)]  # ELAN numbers new annotations after it
     return eaf
 

@@ -1,8 +1,9 @@
 """`<name>.html`: one self-contained page (no network: the script, the style and the data are inline) that
 plays the video (a relative link) with the valence/arousal timeline under it: a cursor that follows the
 video, click-to-seek, the circumplex trail of the last seconds, the words (click one to jump to it), and
-the stretches without a face (grey) or with speech (blue strip) shaded as in the PNG plot. With several
-people (--people all), one line and one circumplex trail per person, in that person's colour.
+the stretches without a face (grey) or with speech (blue strip) shaded as in the PNG plot, and the emotion
+category as a coloured band above the plot. With several people (--people all), one line and one
+circumplex trail per person, in that person's colour.
 
 The page links the video by its path relative to the result folder: move the two together. Where the
 browser cannot play the input (FLV, AVI, ...) the page plays the annotated mp4 when `--video` wrote one,
@@ -17,7 +18,7 @@ from urllib.parse import quote
 
 import numpy as np
 
-from emoannot.outputs import person_colour, relative_link
+from emoannot.outputs import emotion_colour, person_colour, relative_link
 from emoannot.records import Annotation
 from emoannot.timeline import video_end
 
@@ -49,6 +50,8 @@ def report_data(a: Annotation, video_link: str, note: str) -> dict:
         "face": a.faces.present.astype(int).tolist(),
         "speech": a.speech.astype(int).tolist(),
         "sources": list(a.sources) if a.sources else [""] * a.n_frames,
+        "emotion": list(a.emotion),
+        "emotion_colours": {c: emotion_colour(c) for c in a.classes},
         "words": [[round(w.start, 3), round(w.end, 3), w.text.strip()] for w in a.transcript.words if w.text.strip()],
         "warnings": list(a.warnings),
         "people": [{"id": p.id, "colour": person_colour(p.id), "main": p.id == a.main_person,
@@ -186,6 +189,12 @@ function drawTimeline() {
   g.fillStyle = "#fff"; g.fillRect(0, 0, w, h);
   g.fillStyle = "#d9d9d9"; for (const [a, b] of noFace) g.fillRect(X(a), PAD.t, X(b) - X(a), ph);
   g.fillStyle = "rgba(31,119,180,0.5)"; for (const [a, b] of speech) g.fillRect(X(a), PAD.t + ph - 8, X(b) - X(a), 8);
+  // the emotion category as a band above the plot (blank without evidence)
+  for (let i = 0; i < D.emotion.length; i++) {
+    if (!D.emotion[i]) continue;
+    const t1 = i + 1 < D.times.length ? D.times[i + 1] : D.duration;
+    g.fillStyle = D.emotion_colours[D.emotion[i]] || "#17becf"; g.fillRect(X(D.times[i]), 1, X(t1) - X(D.times[i]) + 0.5, 7);
+  }
   g.strokeStyle = "#bbb"; g.lineWidth = 1; g.fillStyle = "#555"; g.font = "11px sans-serif";
   for (const v of [-1, -0.5, 0, 0.5, 1]) {
     g.beginPath(); g.moveTo(PAD.l, Y(v)); g.lineTo(PAD.l + pw, Y(v)); g.stroke();
@@ -242,7 +251,7 @@ function fmt(v) { return v === null ? "  -  " : (v >= 0 ? "+" : "") + v.toFixed(
 function update() {
   const i = frameAt(state.t);
   readout.textContent = "t " + state.t.toFixed(2) + " s   valence " + fmt(i < 0 ? null : D.valence[i]) +
-    "   arousal " + fmt(i < 0 ? null : D.arousal[i]) + "   " + (i < 0 || !D.sources[i] ? "no face or speech" : D.sources[i]) +
+    "   arousal " + fmt(i < 0 ? null : D.arousal[i]) + "   " + (i >= 0 && D.emotion[i] ? D.emotion[i] + "   " : "") + (i < 0 || !D.sources[i] ? "no face or speech" : D.sources[i]) +
     (D.people.length > 1 && i >= 0 ? D.people.map(p => "   person " + p.id + (p.speaking[i] ? " (speaking)" : "") +
       " " + fmt(p.valence[i]) + "/" + fmt(p.arousal[i])).join("") : "");
   for (const [a, b, sp] of wordSpans) sp.classList.toggle("now", state.t >= a && state.t < b);

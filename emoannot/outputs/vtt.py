@@ -1,11 +1,11 @@
 """`<name>.vtt`: WebVTT subtitles for any video player (HTML5 <track>, VLC, mpv, ELAN's subtitle import).
 
 One cue per CUE_S seconds of video: the words that start in it (when any), then the mean valence and
-arousal of its frames and the modalities they came from, e.g.
+arousal of its frames, their most frequent emotion category and the modalities they came from, e.g.
 
     00:00:03.000 --> 00:00:04.000
     we can do this
-    valence +0.21  arousal -0.05  (face+voice+words)
+    valence +0.21  arousal -0.05  happy  (face+voice+words)
 
 A cue whose frames have no value says "no face or speech" instead of a number.
 """
@@ -40,6 +40,7 @@ def cues(a: Annotation, cue_s: float = CUE_S) -> list[tuple[float, float, list[s
     out = []
     starts = np.array([w.start for w in a.transcript.words])
     sources = np.array(a.sources if a.sources else [""] * a.n_frames, dtype=object)
+    emotion = np.array(a.emotion, dtype=object)
     for k in range(int(np.ceil(end / cue_s - 1e-9))):
         t0, t1 = k * cue_s, min((k + 1) * cue_s, end)
         lines = []
@@ -50,8 +51,10 @@ def cues(a: Annotation, cue_s: float = CUE_S) -> list[tuple[float, float, list[s
         if sel.any():
             present = {m for s in sources[sel] for m in s.split("+") if m}
             used = "+".join(m for m in SOURCE_NAMES.values() if m in present)
+            named = [e for e in emotion[sel] if e]
+            top = max(dict.fromkeys(named), key=named.count) if named else ""
             lines.append(f"valence {np.nanmean(a.valence[sel]):+.2f}  arousal {np.nanmean(a.arousal[sel]):+.2f}"
-                         + (f"  ({used})" if used else ""))
+                         + (f"  {top}" if top else "") + (f"  ({used})" if used else ""))
         else:
             lines.append("no face or speech")
         out.append((t0, t1, lines))
