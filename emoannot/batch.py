@@ -23,7 +23,7 @@ from emoannot.errors import EmoannotError, InputError, OutputError
 from emoannot.interrupt import checked, stop_on_signals
 from emoannot.hashing import file_identity
 from emoannot.outputs import MANIFEST, SUFFIX, output_folder
-from emoannot.outputs.manifest import read_manifest
+from emoannot.outputs.manifest import emotion_share, read_manifest
 from emoannot.pipeline import Engine
 from emoannot.progress import BatchEvent, BatchStarted, VideoEvent
 from emoannot.records import Annotation, VideoInfo
@@ -34,7 +34,8 @@ FAILURES_FILE = "failures.csv"
 INDEX_FILE = "index.html"  #: with --format html: a page linking every video's report
 SUMMARY_COLUMNS = ("path", "status", "duration_s", "frames", "fps", "face_coverage", "speech_coverage",
                    "valued_coverage", "words",
-                   "valence_mean", "valence_sd", "arousal_mean", "arousal_sd", "seconds", "output")
+                   "valence_mean", "valence_sd", "arousal_mean", "arousal_sd", "emotion_top", "emotion_top_share",
+                   "seconds", "output")
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,8 @@ def summary_row(path: Path, status: str, folder: Path, a: Annotation | None, sec
                    face_coverage=round(a.faces.coverage, 4), speech_coverage=round(float(a.speech.sum()) / n, 4),
                    valued_coverage=round(float(np.isfinite(a.valence).sum()) / n, 4),
                    words=len(a.transcript.words), valence_mean=v["mean"], valence_sd=v["sd"],
-                   arousal_mean=ar["mean"], arousal_sd=ar["sd"], seconds=round(seconds or 0.0, 2))
+                   arousal_mean=ar["mean"], arousal_sd=ar["sd"], seconds=round(seconds or 0.0, 2),
+                   **_top(emotion_share(a.emotion)))
     elif (folder / MANIFEST).is_file():  # a skipped video: read back what the earlier run wrote
         import pandas as pd
 
@@ -121,8 +123,16 @@ def summary_row(path: Path, status: str, folder: Path, a: Annotation | None, sec
                    speech_coverage=round(float(df["speech"].mean()), 4),
                    valued_coverage=round(float(df["valence"].notna().mean()), 4), words=m["words"],
                    valence_mean=v["mean"], valence_sd=v["sd"], arousal_mean=ar["mean"], arousal_sd=ar["sd"],
-                   seconds=round(sum(m["seconds"].values()), 2))
+                   seconds=round(sum(m["seconds"].values()), 2), **_top(m.get("emotion_share", {})))
     return row
+
+
+def _top(share: dict[str, float]) -> dict:
+    """The most frequent category of a video and its share of the frames with a category ('' without one)."""
+    if not share:
+        return {"emotion_top": "", "emotion_top_share": ""}
+    top = max(share, key=share.get)
+    return {"emotion_top": top, "emotion_top_share": round(share[top], 4)}
 
 
 def _write_csv(path: Path, columns, rows: list[dict]) -> None:

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 import emoannot
 from emoannot.cli import SHARED_OPTIONS, app
+from emoannot.labels import FACE_CLASSES
 from emoannot.records import CSV_COLUMNS
 
 from conftest import EXAMPLE, count_frames
@@ -107,6 +108,8 @@ def test_batch_events_resume_and_failures_with_tiny_weights(tiny_engine, silent_
     assert len(report.skipped) == 2 and len(report.failed) == 1
     again = {os.path.basename(r["path"]): r for r in rows(out / "summary.csv")}
     assert again["a.mp4"]["status"] == "skipped" and again["a.mp4"]["valence_mean"] == summary["a.mp4"]["valence_mean"]
+    assert summary["a.mp4"]["emotion_top"] in FACE_CLASSES and 0 < float(summary["a.mp4"]["emotion_top_share"]) <= 1
+    assert again["a.mp4"]["emotion_top"] == summary["a.mp4"]["emotion_top"]
 
 
 def test_cli_batch_with_tiny_weights(tiny_weights, silent_video, tmp_path):

@@ -232,6 +232,8 @@ def model_card_markdown(folder: Path) -> str:
     """The short human-readable model card, generated from the JSON cards in `folder`."""
     parts = ("expression_cnn", "visual_head", "audio_head", "text_head", "rjcma")
     cards = {n: json.loads((folder / f"{n}.json").read_text()) for n in parts}
+    others = {n: json.loads((folder / f"{n}.json").read_text()) for n in ("cfn_sr", "foal_net")
+              if (folder / f"{n}.json").exists()}
     cnn, vis, aud, txt, fus = (cards[n]["metrics"] for n in parts)
     vt = vis["fer2013_test"]
     ev = fus["heldout_composites"]
@@ -251,9 +253,16 @@ def model_card_markdown(folder: Path) -> str:
         f"CCC V {aud['emodb_leave_2_speakers_out_ccc_valence']:.3f} / A {aud['emodb_leave_2_speakers_out_ccc_arousal']:.3f} |",
         f"| text_head (MiniLM word vectors -> V/A) | EmoBank train (dev for selection) | EmoBank test CCC V "
         f"{txt['emobank_test_ccc_valence']:.3f} / A {txt['emobank_test_ccc_arousal']:.3f} |",
-        f"| rjcma (RJCMA fusion, 10 Hz, window 100) | composite sequences of the above (train splits) | "
+        f"| rjcma (RJCMA fusion, 10 Hz, window 100; the default) | composite sequences of the above (train splits) | "
         f"held-out composites CCC V {ev['overall']['fusion']['valence']:.3f} / A {ev['overall']['fusion']['arousal']:.3f} |",
-        "", "## Fusion on held-out composites (CCC valence / arousal)", "",
+    ]
+    for part, label in (("cfn_sr", "cfn_sr (CFN-SR fusion, `--fusion cfn-sr`)"), ("foal_net", "foal_net (Foal-Net fusion, `--fusion foal-net`)")):
+        if part in others:
+            o = others[part]["metrics"]["heldout_composites"]["overall"]["fusion"]
+            lines.append(f"| {label} | the same composites, seed and epochs | held-out composites CCC V "
+                         f"{o['valence']:.3f} / A {o['arousal']:.3f} |")
+    lines += [
+        "", "## RJCMA on held-out composites (CCC valence / arousal)", "",
         "| ticks present | ticks | fusion | face | voice | words | plain average |", "|---|---|---|---|---|---|---|",
     ]
     def pair(d):
@@ -267,6 +276,18 @@ def model_card_markdown(folder: Path) -> str:
     if faces:
         lines.append(f"| FER2013 test faces, 1 s each, mixed order, no audio | | {pair(faces['fusion'])} | "
                      f"{pair(faces['face'])} | | | |")
+    fusion_cards = {"rjcma": cards["rjcma"], **others}
+    if all("categories" in c["metrics"]["heldout_composites"] for c in fusion_cards.values()):
+        lines += ["", "## Emotion categories on held-out composites (each tick's most probable category)", "",
+                  "Target: the face's category where a face is present, else the voice's; "
+                  f"{fusion_cards['rjcma']['metrics']['heldout_composites']['categories']['ticks']} ticks.", "",
+                  "| fusion | accuracy | macro-F1 | " + " | ".join(CATEGORIES) + " (recall) | parameters |",
+                  "|---|---|---|" + "---|" * len(CATEGORIES) + "---|"]
+        for name, card in fusion_cards.items():
+            c = card["metrics"]["heldout_composites"]["categories"]
+            lines.append(f"| {name} | {c['accuracy']:.3f} | {c['macro_f1']:.3f} | "
+                         + " | ".join(f"{c['recall'].get(k, float('nan')):.2f}" for k in CATEGORIES)
+                         + f" | {card['metrics'].get('parameters', '')} |")
     before = vis["fer2013_test_posterior_average_before"]["per_class"]
     lines += ["", "## Face-only valence/arousal per class (FER2013 test; mean, distance to the class's point)", "",
               "| class | point | visual_head | posterior average (before) |", "|---|---|---|---|"]
