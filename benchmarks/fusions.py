@@ -10,7 +10,8 @@ the weights set fuses them, so the comparison differs in the fusion alone.
 - CREMA-D actor 1001 (../shared/data/av/crema-d, 6 audio-visual clips with speech): category accuracy,
   and whether happy has the highest mean valence.
 - held-out composites (from each part's model card): CCC V/A, category accuracy and macro-F1.
-- cost: parameters, and the fusion's CPU seconds per minute of video (card: 600 ticks, 2 threads).
+- cost: parameters, and the fusion's CPU seconds per minute of video (600 ticks, every modality present,
+  2 threads; emoannot.train.offline.seconds_per_minute, measured here after the clips, not while training).
 
     python benchmarks/fusions.py [--weights FOLDER] [--card weights/MODEL_CARD.md]
 """
@@ -52,8 +53,10 @@ def clip_result(ex, model, classes) -> dict:
 def run(weights: str) -> dict:
     from emoannot.config import Fusion, Settings
     from emoannot.labels import CIRCUMPLEX
+    from emoannot.model.fusions import n_parameters
     from emoannot.model.weights import read_registry, resolve_set, weights_info
     from emoannot.pipeline import Engine, load_fusion
+    from emoannot.train.offline import seconds_per_minute
 
     folder = resolve_set(weights)
     fusions = [f for f in Fusion if f.part in read_registry(folder)]
@@ -90,8 +93,8 @@ def run(weights: str) -> dict:
             "heldout_composites": {"ccc_valence": held.get("overall", {}).get("fusion", {}).get("valence"),
                                    "ccc_arousal": held.get("overall", {}).get("fusion", {}).get("arousal"),
                                    **{k: held.get("categories", {}).get(k) for k in ("accuracy", "macro_f1")}},
-            "parameters": card["metrics"].get("parameters"),
-            "cpu_seconds_per_minute": card["metrics"].get("cpu_seconds_per_minute_of_video_2_threads"),
+            "parameters": n_parameters(models[f]),
+            "cpu_seconds_per_minute": seconds_per_minute(models[f]),
             "clips": rows,
         }
     return out

@@ -1,4 +1,5 @@
-"""emoannot: per-frame valence and arousal for any video (face, voice and words fused with RJCMA)."""
+"""emoannot: per-frame valence, arousal and emotion category for any video (face, voice and words fused
+with RJCMA, or CFN-SR / Foal-Net)."""
 import os as _os
 
 # Everything runs offline and quietly: no hub lookups, no download progress bars, no TFLite chatter.
@@ -9,7 +10,7 @@ for _k, _v in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("HF_HUB_
 
 __version__ = "0.1.0"
 
-__all__ = ["Annotation", "Engine", "Settings", "annotate", "load", "predict", "__version__"]
+__all__ = ["Annotation", "Engine", "Fusion", "Settings", "annotate", "load", "predict", "__version__"]
 
 
 def __getattr__(name: str):
@@ -26,8 +27,8 @@ def __getattr__(name: str):
         from emoannot.records import Annotation
 
         return Annotation
-    if name == "Settings":
-        from emoannot.config import Settings
+    if name in ("Settings", "Fusion"):
+        from emoannot import config
 
-        return Settings
+        return getattr(config, name)
     raise AttributeError(f"module 'emoannot' has no attribute {name!r}")
