@@ -75,6 +75,10 @@ def test_two_people_side_by_side_each_tracked_with_their_own_values_and_files(pe
     assert set(table["person"]) == {1, 2} and table.groupby("frame").size().eq(2).all()
     mine = table[table.person == left.id]
     assert np.allclose(mine["valence"], np.round(left.valence, 4), equal_nan=True)
+    for p in a.people:  # each person's own category, empty exactly where their valence is
+        rows_p = table[table.person == p.id]
+        assert (rows_p["emotion"].isna() == rows_p["valence"].isna()).all()
+        assert list(rows_p["emotion"].fillna("")) == list(p.emotion)
     assert (mine["word"].fillna("") != "").sum() > 0 and (table[table.person == right.id]["word"].fillna("") == "").all()
     m = json.loads(paths.manifest.read_text())["people"]
     assert [x["person"] for x in m] == [1, 2] and [x["main"] for x in m] == [left.id == 1, left.id == 2]
@@ -86,7 +90,7 @@ def test_two_people_side_by_side_each_tracked_with_their_own_values_and_files(pe
 
     check_eaf_structure(paths.elan)
     eaf = Elan.Eaf(str(paths.elan))
-    assert {f"person {i} {x}" for i in (1, 2) for x in ("valence", "arousal", "speaking")} <= set(eaf.get_tier_names())
+    assert {f"person {i} {x}" for i in (1, 2) for x in ("valence", "arousal", "emotion", "speaking")} <= set(eaf.get_tier_names())
     spoken = eaf.get_annotation_data_for_tier(f"person {left.id} speaking")
     assert spoken and not eaf.get_annotation_data_for_tier(f"person {right.id} speaking")
     page = paths.html.read_text()
