@@ -19,16 +19,16 @@ regression head is this project's addition, as for RJCMA.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from emoannot.model.fusions import AttentionBlock, ConvEncoder, Heads, presence
+from emoannot.model.fusions import AttentionBlock, ConfigRecord, ConvEncoder, Heads, presence
 
 
 @dataclass(frozen=True)
-class CFNSRConfig:
+class CFNSRConfig(ConfigRecord):
     in_dims: tuple[int, int, int]  #: input feature sizes (visual, audio, text), each with its 3 extra columns
     window: int = 100  #: ticks per window (inference cuts videos into windows of this length)
     dim: int = 96
@@ -40,13 +40,6 @@ class CFNSRConfig:
     dropout: float = 0.2
     head_hidden: int = 128
     classes: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "CFNSRConfig":
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
 
 class CFNSR(nn.Module):

@@ -17,16 +17,16 @@ speech (voice + words) and speech to face, then a per-tick head gives valence/ar
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from emoannot.model.fusions import AttentionBlock, ConvEncoder, Heads, presence
+from emoannot.model.fusions import AttentionBlock, ConfigRecord, ConvEncoder, Heads, presence
 
 
 @dataclass(frozen=True)
-class FoalNetConfig:
+class FoalNetConfig(ConfigRecord):
     in_dims: tuple[int, int, int]
     window: int = 100
     dim: int = 96
@@ -38,13 +38,6 @@ class FoalNetConfig:
     align_dim: int = 64
     head_hidden: int = 128
     classes: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "FoalNetConfig":
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
 
 class FoalNet(nn.Module):

@@ -13,6 +13,7 @@ The weights part of a fusion is its name with "_" for "-" (rjcma, cfn_sr, foal_n
 """
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import torch
@@ -45,6 +46,17 @@ def build(fusion: Fusion | str, config: dict[str, Any]) -> nn.Module:
     """The module of `fusion` for the configuration dict of its model card."""
     module, cfg = _classes(Fusion(fusion))
     return module(cfg.from_dict(config))
+
+
+class ConfigRecord:
+    """to_dict / from_dict (the model card's JSON) for the frozen config dataclasses of the fusions."""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict):
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
 
 def presence(x: torch.Tensor) -> torch.Tensor:

@@ -8,17 +8,19 @@ two outputs (valence, arousal) - the variant design/rjcma.md allows - and, when 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 from torch.nn.utils.parametrizations import weight_norm
 
+from emoannot.model.fusions import ConfigRecord
+
 MODALITIES = ("visual", "audio", "text")
 
 
 @dataclass(frozen=True)
-class RJCMAConfig:
+class RJCMAConfig(ConfigRecord):
     in_dims: tuple[int, int, int]  #: input feature sizes (visual, audio, text)
     out_dims: tuple[int, int, int] = (64, 32, 32)  #: d_v, d_a, d_t after each TCN
     channels: tuple[int, ...] = (64, 64, 64)  #: hidden TCN channels; the last block outputs out_dims[m]
@@ -29,13 +31,6 @@ class RJCMAConfig:
     attn_dropout: float = 0.6
     head_hidden: int = 256
     classes: tuple[str, ...] = ()  #: emotion categories of the category head (none: valence/arousal only)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "RJCMAConfig":
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
 
 class _Chomp(nn.Module):
