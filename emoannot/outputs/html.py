@@ -129,6 +129,7 @@ video{max-width:100%;width:560px;background:#000}
 <span><i class="sw" style="background:__ACOL__"></i>arousal</span>
 <span><i class="sw" style="background:#d9d9d9"></i>no face</span>
 <span><i class="sw" style="background:#1f77b4;opacity:.5"></i>speech</span>
+<span id="emotion-legend"></span>
 <span>gaps: no face or speech within 1 s (no value)</span></div>
 <div class="top"><video id="video" controls preload="auto"></video>
 <canvas id="circumplex" width="300" height="300" style="width:300px;height:300px"></canvas></div>
@@ -169,6 +170,11 @@ function spans(flag, want) {
   return out;
 }
 const noFace = spans(D.face, 0), speech = spans(D.speech, 1);
+{  // the emotion band's colours: the categories that occur
+  const seen = [...new Set(D.emotion.filter(e => e))];
+  if (seen.length) document.getElementById("emotion-legend").innerHTML = "band: " + seen.map(e =>
+    '<i class="sw" style="background:' + (D.emotion_colours[e] || "#17becf") + '"></i>' + e + " ").join("");
+}
 if (D.people.length > 1) {  // the legend names each person's colour (valence solid, arousal dashed)
   const legend = document.querySelector(".legend");
   legend.innerHTML = D.people.map(p => '<span><i class="sw" style="background:' + p.colour + '"></i>person ' + p.id +
