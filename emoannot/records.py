@@ -16,11 +16,11 @@ import numpy as np
 from emoannot.config import Settings
 
 #: the per-frame CSV's columns, in order (README: "What the outputs mean")
-CSV_COLUMNS = ("frame", "time_s", "valence", "arousal", "emotion", "face", "face_score", "face_x", "face_y", "face_w",
-               "face_h", "speech", "word", "sources")
+CSV_COLUMNS = ("frame", "time_s", "valence", "arousal", "emotion", "face", "face_score", "face_x", "face_y",
+               "face_w", "face_h", "speech", "word", "sources")
 #: `<name>.people.csv`'s columns, in order (README: "Several people")
-PEOPLE_COLUMNS = ("frame", "time_s", "person", "valence", "arousal", "emotion", "sources", "face", "face_score", "face_x",
-                  "face_y", "face_w", "face_h", "speaking", "word")
+PEOPLE_COLUMNS = ("frame", "time_s", "person", "valence", "arousal", "emotion", "sources", "face", "face_score",
+                  "face_x", "face_y", "face_w", "face_h", "speaking", "word")
 #: how each modality is named in the `sources` column
 SOURCE_NAMES = {"visual": "face", "audio": "voice", "text": "words"}
 
