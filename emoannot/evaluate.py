@@ -31,7 +31,7 @@ def read_va(path: Path) -> np.ndarray:
     if not {"valence", "arousal"} <= set(df.columns):
         raise DataError(f"{path}: needs 'valence' and 'arousal' columns (emoannot CSV or Aff-Wild2 txt).")
     va = df[["valence", "arousal"]].apply(pd.to_numeric, errors="coerce").to_numpy(np.float64, copy=True)
-    bad = np.isnan(va).any(1) & df[["valence", "arousal"]].notna().all(1).to_numpy()
+    bad = np.isnan(va).any(1) & df[["valence", "arousal"]].notna().all(axis=1).to_numpy()
     if bad.any():
         row = int(bad.argmax())
         raise DataError(f"{path}: line {row + 2} ('{df['valence'].iloc[row]},{df['arousal'].iloc[row]}') is not a "
