@@ -310,7 +310,8 @@ def train(
     seed: Annotated[int, typer.Option("--seed")] = 0,
     device: Annotated[Optional[Device], typer.Option("--device", help="(affwild2) auto takes CUDA when torch sees it.")] = None,
 ) -> None:
-    """Train RJCMA on Aff-Wild2-format data (paper recipe), or rebuild the shipped weights (--format offline)."""
+    """Train RJCMA on Aff-Wild2-format data (paper recipe), or rebuild the shipped weights (--format offline:
+    the heads and all three fusions)."""
     import json
     from dataclasses import replace
 

@@ -1,4 +1,4 @@
-"""Composite sequences for training RJCMA from unimodal corpora (no audio-visual V/A corpus exists here).
+"""Composite sequences for training the fusions from unimodal corpora (no audio-visual V/A corpus exists here).
 
 A sequence of L model ticks is cut into 1-4 segments, or (half of the sequences) into segments of
 0.5-4 s. A segment has one emotion category per modality, the same for all in most segments and a

@@ -3,7 +3,8 @@
     emoannot train ../shared/data --format offline --out weights
 
 Steps (each resumes or reuses its cache under --run-dir): expression CNN on FER2013 (+CK+),
-speech and text features, audio and text heads, composite sequences, RJCMA, held-out evaluation.
+speech and text features, audio and text heads, composite sequences, then the three fusions (RJCMA,
+CFN-SR, Foal-Net) on the same composites and seeds, each with its held-out evaluation.
 """
 from __future__ import annotations
 
