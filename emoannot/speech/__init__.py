@@ -1,5 +1,5 @@
 """Speech stage: voice activity (vad.py), then whisper words with timestamps (recognisers.py) inside the
-speech only, and a check of the spoken language. Models load lazily, on the first audio that needs them:
+speech only, and a check of the spoken language where the English-only model's words look unreliable. Models load lazily, on the first audio that needs them:
 a video without speech never loads a recogniser.
 
     models = SpeechModels(SpeechConfig(), "cpu")
@@ -121,6 +121,12 @@ def _first_speech(audio: np.ndarray, speech: tuple[Segment, ...], seconds: float
     return np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
 
 
+def doubtful(words: list[Word], cfg: SpeechConfig) -> bool:
+    """tiny.en's words look unreliable (none, or a low mean word probability): the only case where the
+    spoken language can matter, so the only one that loads the language identifier."""
+    return not words or float(np.mean([w.probability for w in words])) < cfg.language_check_below
+
+
 def transcribe(audio: np.ndarray, models: SpeechModels) -> Transcript:
     """VAD first; whisper only inside the speech segments. Silence returns an empty transcript."""
     cfg = models.cfg
@@ -138,7 +144,7 @@ def transcribe(audio: np.ndarray, models: SpeechModels) -> Transcript:
         found, detected = models.recogniser.recognise(piece, clips, language)
         words.extend(Word(w.start + g0, w.end + g0, w.text, w.probability) for w in found)
     warnings: list[str] = []
-    if cfg.asr_model == AsrModel.tiny_en and cfg.check_language:
+    if cfg.asr_model == AsrModel.tiny_en and cfg.check_language and doubtful(words, cfg):
         spoken, prob = models.language_id().detect_language(_first_speech(audio, speech, LANGUAGE_ID_SECONDS))
         if spoken != "en" and prob >= 0.5:
             detected = spoken

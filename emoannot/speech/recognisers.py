@@ -19,6 +19,13 @@ from emoannot.video import AUDIO_RATE
 LANGUAGE_ID_SECONDS = 30  #: language identification reads at most this much speech
 
 
+def plausible(n_words: int, start: float, end: float, compression_ratio: float, cfg: SpeechConfig) -> bool:
+    """False for a segment that is still too repetitive after the fallback temperature, or denser than
+    anyone speaks (a runaway decode: whisper keeps its last attempt even when every guard tripped)."""
+    return (compression_ratio <= cfg.compression_ratio_threshold
+            and n_words <= cfg.max_words_per_s * max(end - start, 1.0))
+
+
 class Recogniser(Protocol):
     def recognise(self, audio: np.ndarray, clips: list[float], language: str | None) -> tuple[tuple[Word, ...], str]:
         """Words (times relative to `audio`) inside the clips [start, end, start, end, ...] and the language."""
@@ -45,7 +52,8 @@ class FasterWhisper:
             compression_ratio_threshold=c.compression_ratio_threshold, log_prob_threshold=c.log_prob_threshold,
             no_speech_threshold=c.no_speech_threshold, hallucination_silence_threshold=c.hallucination_silence_s)
         words = tuple(Word(float(w.start), float(w.end), w.word, float(w.probability))
-                      for seg in segments for w in (seg.words or []))
+                      for seg in segments if plausible(len(seg.words or []), seg.start, seg.end, seg.compression_ratio, c)
+                      for w in (seg.words or []))
         return words, info.language or (language or "")
 
     def detect_language(self, audio):
@@ -71,7 +79,9 @@ class OpenAIWhisper:
                                        logprob_threshold=c.log_prob_threshold, no_speech_threshold=c.no_speech_threshold,
                                        hallucination_silence_threshold=c.hallucination_silence_s)
         words = tuple(Word(float(w["start"]), float(w["end"]), w["word"], float(w["probability"]))
-                      for seg in result["segments"] for w in seg.get("words", []))
+                      for seg in result["segments"]
+                      if plausible(len(seg.get("words", [])), seg["start"], seg["end"], seg["compression_ratio"], c)
+                      for w in seg.get("words", []))
         return words, result.get("language", language or "")
 
     def detect_language(self, audio):
