@@ -177,9 +177,11 @@ class Engine:
         self.close()
 
     # ------------------------------------------------------------------ stages
-    def _audio_path(self, info: VideoInfo, timer: _Timer) -> tuple[Transcript, np.ndarray, np.ndarray, np.ndarray]:
-        """-> transcript, pooled encoder states [k_audio, d], the speech mask [k_audio] and, with people, the
-        loudness track (speakers.energy_track) that tells who speaks."""
+    def _audio_path(self, info: VideoInfo, timer: _Timer) -> tuple[Transcript, np.ndarray, np.ndarray, np.ndarray,
+                                                                   np.ndarray | None]:
+        """-> transcript, pooled encoder states [k_audio, d], the speech mask [k_audio], with people the
+        loudness track (speakers.energy_track) that tells who speaks, and the words' MiniLM vectors (None
+        without words): all of it beside the faces."""
         from emoannot.features.audio import encoder_ticks, speech_mask
 
         with timer.stage("audio"):
@@ -198,7 +200,10 @@ class Engine:
                 ticks = np.zeros((k, self.encoder.dim), np.float32)
             loudness = (energy_track(audio, AUDIO_RATE) if self.settings.faces.people == PeopleMode.all
                         else np.zeros(0, np.float32))
-        return transcript, ticks, mask, loudness  # the audio itself is dropped here
+        del audio  # not needed any more: the words' encoder below may take a while
+        with timer.stage("text"):
+            vectors = self.words.encode_words([w.text for w in transcript.words]) if transcript.words else None
+        return transcript, ticks, mask, loudness, vectors
 
     def extract(self, video: Path | VideoInfo, hook: Hook | None = None) -> Extracted:
         """Every stage up to the fusion input: probe (unless given), faces, speech, per-modality features."""
@@ -229,7 +234,7 @@ class Engine:
                 visuals = [visual_features(p.track, self.cnn, self.device, self.visual_head) for p in people]
                 visual = visuals[0] if visuals else visual_features(track, self.cnn, self.device, self.visual_head)
             hook("speech", completed=0, total=1)
-            transcript, audio_ticks, audio_mask, loudness = audio_future.result()
+            transcript, audio_ticks, audio_mask, loudness, word_vectors = audio_future.result()
         hook("speech", completed=1, total=1)
         k = len(visual.mask)  # the decoded frames decide the tick count (timeline.video_ticks)
         audio = audio_features(fit_ticks(audio_ticks, k), fit_ticks(audio_mask, k), self.audio_head)
@@ -246,8 +251,7 @@ class Engine:
         if _looks_truncated(info, track.times):
             warnings.append(f"only {track.n_frames} of about {info.duration_s * info.fps:.0f} frames could be decoded: "
                             "the file looks truncated or damaged; the outputs cover the decodable part.")
-        with timer.stage("text"):
-            text = text_features(transcript.words, k, self.words if transcript.words else None, self.text_head)
+        text = text_features(transcript.words, k, word_vectors, self.text_head)
         if not people:  # one face (or none): it gets all the speech
             return Extracted(info, track, transcript, (visual, audio, text), tuple(warnings), timer.seconds)
         with timer.stage("speakers"):

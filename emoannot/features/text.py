@@ -72,15 +72,16 @@ def word_index_per_tick(words: tuple[Word, ...], k: int) -> np.ndarray:
     return idx
 
 
-def text_features(words: tuple[Word, ...], k: int, encoder: WordEncoder | None, head) -> ModalityFeatures:
-    """Per tick: the vector of the word being spoken and the text head's estimate over its context
-    (`encoder` may be None when there are no words)."""
+def text_features(words: tuple[Word, ...], k: int, vectors: np.ndarray | None, head) -> ModalityFeatures:
+    """Per tick: the vector of the word being spoken and the text head's estimate over its context.
+    `vectors`: WordEncoder.encode_words of at least these words (the first len(words) rows are used;
+    None when there are no words)."""
     values = np.zeros((k, TEXT_DIM), np.float32)
     va = np.full((k, 2), np.nan, np.float32)
     idx = word_index_per_tick(words, k)
     mask = idx >= 0
     if words and mask.any():
-        vecs = encoder.encode_words([w.text for w in words])
+        vecs = vectors[: len(words)]
         word_va = head.predict_va(word_context_means(vecs))
         values[mask] = vecs[idx[mask]]
         va[mask] = word_va[idx[mask]]
