@@ -2,10 +2,12 @@
 real speech with known transcripts from ../shared:
 
 - English, whisper tiny.en: the CREMA-D clips ("Don't forget a jacket"; actor 1001 audio-visual and
-  actor 1002 audio), the RAVDESS actor-01 statements, and jfk.flac;
+  actor 1002 audio) and jfk.flac; the RAVDESS actor-01 files are listed but skipped when the voice activity
+  detector finds no speech in them (the copies in ../shared hold pure musical tones, 220-784 Hz, not speech);
 - German, whisper base: one EmoDB recording of each of its ten sentences.
 
-    python benchmarks/wer.py      # prints the table, writes benchmarks/wer.json
+    python benchmarks/wer.py                  # prints the table, writes benchmarks/wer.json
+    python benchmarks/wer.py --beam-size 5    # emoannot's path with another beam (default: SpeechConfig's)
 
 WER is computed here (word-level Levenshtein distance over lower-cased words without punctuation; a
 dozen lines, not worth a dependency for a benchmark).
@@ -69,32 +71,46 @@ def wer(pairs: list[tuple[str, str]]) -> float:
 
 
 def main() -> int:
+    import argparse
+    import time
+
     from faster_whisper import WhisperModel
 
     from emoannot.config import AsrModel, SpeechConfig
-    from emoannot.speech import SpeechModels, transcribe
+    from emoannot.speech import SpeechModels, detect_speech, transcribe
     from emoannot.speech.weights import asr_model_dir
     from emoannot.video import load_audio
 
-    result = {}
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--beam-size", type=int, default=SpeechConfig().beam_size)
+    ap.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "wer.json")
+    args = ap.parse_args()
+    result = {"beam_size_emoannot": args.beam_size}
     for lang, model in (("en", AsrModel.tiny_en), ("de", AsrModel.base)):
         ours = SpeechModels(SpeechConfig(asr_model=model, language=None if model == AsrModel.tiny_en else lang,
-                                         check_language=False), "cpu")
+                                         check_language=False, beam_size=args.beam_size), "cpu")
         alone = WhisperModel(str(asr_model_dir(model)), device="cpu", compute_type="int8")
-        rows = []
+        rows, skipped, ours_s = [], [], 0.0
         for path, ref in items()[lang]:
             audio = load_audio(path)
+            if not detect_speech(audio, ours.vad):
+                skipped.append(path.name)
+                continue
+            t0 = time.perf_counter()
             ours_text = transcribe(audio, ours).text
+            ours_s += time.perf_counter() - t0
             segments, _ = alone.transcribe(audio, language=lang)
             alone_text = "".join(s.text for s in segments)
             rows.append({"file": path.name, "reference": ref, "emoannot": ours_text, "faster_whisper": alone_text})
-        result[lang] = {"model": model.value, "clips": len(rows),
+        result[lang] = {"model": model.value, "clips": len(rows), "skipped_no_speech": skipped,
+                        "emoannot_seconds": ours_s,
                         "wer_emoannot": wer([(r["reference"], r["emoannot"]) for r in rows]),
                         "wer_faster_whisper_defaults": wer([(r["reference"], r["faster_whisper"]) for r in rows]),
                         "rows": rows}
         print(f"{lang} ({model.value}, {len(rows)} clips): WER emoannot {result[lang]['wer_emoannot']:.3f}, "
-              f"faster-whisper alone {result[lang]['wer_faster_whisper_defaults']:.3f}")
-    (ROOT / "benchmarks" / "wer.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+              f"faster-whisper alone {result[lang]['wer_faster_whisper_defaults']:.3f}; emoannot's speech path "
+              f"{ours_s:.1f} s (beam {args.beam_size}); skipped without speech: {len(skipped)}")
+    args.json.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     return 0
 
 

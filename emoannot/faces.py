@@ -157,8 +157,9 @@ class _Builder:
         for k in seen:
             if k < k_total:
                 tick_seen[k] = True
-                if k in self.crops:
-                    crop_arr[k], crop_mask[k] = self.crops[k], True
+                crop = self.crops.pop(k, None)  # popped: the crops are not held twice
+                if crop is not None:
+                    crop_arr[k], crop_mask[k] = crop, True
         _fill_gaps(crop_arr, crop_mask, tick_seen)
         return FaceTrack(times=times, present=present, score=score, box=box, crops=crop_arr, crop_mask=crop_mask)
 

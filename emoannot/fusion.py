@@ -20,14 +20,15 @@ def fuse(model: torch.nn.Module, feats: tuple[ModalityFeatures, ModalityFeatures
     window = model.cfg.window
     inputs = [fusion_input(f) for f in feats]
     k = inputs[0].shape[0]
-    padded = [np.pad(x, ((0, max(0, window - k)), (0, 0))) for x in inputs]
+    if k < window:  # np.pad copies: only where needed (an hour of inputs is ~150 MB)
+        inputs = [np.pad(x, ((0, window - k), (0, 0))) for x in inputs]
     starts = window_starts(k, window, hop)
     total = np.zeros((max(k, window), 2), np.float64)
     probs = None
     count = np.zeros(max(k, window), np.float64)
     for b in range(0, len(starts), batch):
         chunk = starts[b : b + batch]
-        xs = [torch.from_numpy(np.stack([x[s : s + window] for s in chunk])).to(device) for x in padded]
+        xs = [torch.from_numpy(np.stack([x[s : s + window] for s in chunk])).to(device) for x in inputs]
         va, logits = model(*xs)
         va = va.cpu().numpy()
         p = logits.softmax(-1).cpu().numpy() if logits is not None else None

@@ -23,13 +23,18 @@ def fit_ticks(x: np.ndarray, k: int) -> np.ndarray:
     return np.concatenate([x, np.zeros((k - len(x), *x.shape[1:]), x.dtype)])
 
 
-def moving_mean(x: np.ndarray, mask: np.ndarray, width: int) -> np.ndarray:
-    """Mean of x over a centred window of `width` ticks, counting only masked-in ticks. [K, D] -> [K, D]."""
-    xm = np.where(mask[:, None], x, 0.0).astype(np.float64)
-    c = np.cumsum(np.pad(xm, ((1, 0), (0, 0))), axis=0)
-    n = np.cumsum(np.pad(mask.astype(np.float64), (1, 0)))
+def moving_mean(x: np.ndarray, mask: np.ndarray, width: int, block: int = 64) -> np.ndarray:
+    """Mean of x over a centred window of `width` ticks, counting only masked-in ticks. [K, D] -> [K, D].
+    Running sums in float64, `block` columns at a time (an hour of 384-d states would otherwise need
+    several 110 MB temporaries at once)."""
     k = len(mask)
+    n = np.cumsum(np.pad(mask.astype(np.float64), (1, 0)))
     lo = np.clip(np.arange(k) - width // 2, 0, k)
     hi = np.clip(np.arange(k) + (width - width // 2), 0, k)
-    cnt = (n[hi] - n[lo])[:, None]
-    return ((c[hi] - c[lo]) / np.maximum(cnt, 1)).astype(np.float32)
+    cnt = np.maximum(n[hi] - n[lo], 1)[:, None]
+    out = np.empty(x.shape, np.float32)
+    for j in range(0, x.shape[1], block):
+        c = np.zeros((k + 1, min(block, x.shape[1] - j)), np.float64)
+        np.cumsum(np.where(mask[:, None], x[:, j : j + block], 0.0), axis=0, out=c[1:])
+        out[:, j : j + block] = (c[hi] - c[lo]) / cnt
+    return out
