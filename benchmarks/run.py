@@ -1,13 +1,16 @@
 """Speed benchmark: emoannot predict against the floor (ffmpeg decode, PyAV decode, mediapipe alone) and
 against the words alone (faster-whisper and openai-whisper on the same audio, load included).
 
-    python benchmarks/run.py [--device cpu|cuda] [--long-minutes 30] [--json benchmarks/results.json]
-    python benchmarks/run.py --real-minutes 10 60 --json benchmarks/long.json   # long real speech only
+    python benchmarks/run.py [--device cpu|cuda] [--real-minutes 10 60] [--json benchmarks/results.json]
 
 Inputs: real continuous speech first, the five talking heads of ../shared/data/real/talking joined at
-640x360 (about 28 s); a generated, deterministic 60 s talking-face video (the CREMA-D example clip
-looped: a stress case of one short sentence repeated); ../shared/media/WolfgangLanger_Pexels.mp4 (no
-speech). Every run happens in a fresh subprocess, so that its time includes its own start and its peak
+640x360 (about 28 s), and the same looped by stream copy to each of --real-minutes (default 10 and 60;
+`--real-minutes` with no value for the short inputs only); a generated, deterministic 60 s talking-face
+video (the CREMA-D example clip looped: a stress case of one short sentence repeated);
+../shared/media/WolfgangLanger_Pexels.mp4 (no speech). For every input, in one run: the floor (ffmpeg
+decode, PyAV decode, mediapipe alone), emoannot predict, and for real speech faster-whisper alone and
+openai-whisper alone on the same audio; predict --video where the input is at most a minute long.
+Every measured run happens in a fresh subprocess, so that its time includes its own start and its peak
 RSS is its own. Prints a table and writes JSON.
 """
 from __future__ import annotations
@@ -76,25 +79,6 @@ def loop_to(base: Path, out: Path, seconds: int) -> Path:
         subprocess.run([ffmpeg(), "-nostdin", "-v", "error", "-y", "-stream_loop", "-1", "-i", str(base), "-t",
                         str(seconds), "-c", "copy", "-fflags", "+bitexact", str(tmp)], check=True)
         tmp.replace(out)
-    return out
-
-
-def long_runs(minutes: list[float], device: str, work: Path) -> dict:
-    """predict (fresh process) on the real talking heads looped to each length; faster-whisper alone on the
-    same file where it is at most 10 minutes long (the ratio the speech issue asks for)."""
-    base = make_real_talking(work / "real_talking.mp4")
-    out = {}
-    for m in minutes:
-        path = loop_to(base, work / f"real_talking_{m:g}min.mp4", int(m * 60))
-        r = {"predict": measure(path, device, False)}
-        if m <= 10:
-            r["faster_whisper_alone"] = measure(path, device, False, "faster-whisper")
-        out[f"{m:g} min"] = r
-        p = r["predict"]
-        print(f"{m:g} min: predict {p['process_wall_s']:.0f} s in a fresh process ({p['realtime_factor']:.2f}x real "
-              f"time after load), peak RSS {p['peak_rss_mb']:.0f} MB" + (
-                  f"; faster-whisper alone {r['faster_whisper_alone']['process_wall_s']:.0f} s"
-                  if "faster_whisper_alone" in r else ""), flush=True)
     return out
 
 
@@ -191,9 +175,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results.json")
-    ap.add_argument("--long-minutes", type=float, default=0, help="also measure peak RSS on a generated video this long")
-    ap.add_argument("--real-minutes", type=float, nargs="*", default=[],
-                    help="only: predict on the real talking heads looped to these lengths (minutes)")
+    ap.add_argument("--real-minutes", type=float, nargs="*", default=[10, 60],
+                    help="also the real talking heads looped to these lengths (minutes)")
     ap.add_argument("--child", type=Path)
     ap.add_argument("--video", action="store_true")
     ap.add_argument("--asr", choices=("faster-whisper", "openai-whisper"))
@@ -204,32 +187,27 @@ def main() -> None:
         print(json.dumps(result))
         return
     work = ROOT / ".cache" / "bench"
-    if args.real_minutes:
-        results = {"date": str(date.today()), "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
-                   "device": args.device, "input": "the five real talking heads joined (27.6 s, 640x360, 30 fps), "
-                   "looped", "runs": long_runs(args.real_minutes, args.device, work)}
-        args.json.write_text(json.dumps(results, indent=2) + "\n")
-        return
-    inputs = {}
+    inputs, speech = {}, set()
     if TALKING.exists():
-        inputs["real_talking_28s"] = make_real_talking(work / "real_talking.mp4")
+        base = make_real_talking(work / "real_talking.mp4")
+        inputs["real_talking_28s"] = base
+        for m in args.real_minutes:
+            inputs[f"real_talking_{m:g}min"] = loop_to(base, work / f"real_talking_{m:g}min.mp4", int(m * 60))
+        speech = set(inputs)
     inputs["talking_60s_loop"] = make_talking_video(work / "talking_60s.mp4", 60)
     if PEXELS.exists():
         inputs["pexels"] = PEXELS
     results = {"date": str(date.today()), "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, "
                f"{platform.processor() or platform.platform()}", "device": args.device, "inputs": {}}
     for name, path in inputs.items():
-        r = {"floor": floor(path), "predict": measure(path, args.device, False),
-             "predict_with_video": measure(path, args.device, True)}
-        if name == "real_talking_28s":
+        r = {"floor": floor(path), "predict": measure(path, args.device, False)}
+        if r["predict"]["duration_s"] <= 60:
+            r["predict_with_video"] = measure(path, args.device, True)
+        if name in speech:
             r["words_alone"] = {e: measure(path, args.device, False, e) for e in ("faster-whisper", "openai-whisper")}
         results["inputs"][name] = r
-    if args.long_minutes:
-        for minutes in (0.5, args.long_minutes):
-            p = make_talking_video(work / f"talking_{minutes:g}min.mp4", int(minutes * 60))
-            r = measure(p, args.device, False)
-            results.setdefault("memory", {})[f"{minutes:g} min"] = {"peak_rss_mb": r["peak_rss_mb"], "frames": r["frames"],
-                                                                     "end_to_end_s": r["end_to_end_s"]}
+        print(f"{name}: predict {r['predict']['process_wall_s']:.1f} s in a fresh process, peak RSS "
+              f"{r['predict']['peak_rss_mb']:.0f} MB", flush=True)
     args.json.write_text(json.dumps(results, indent=2))
     print_table(results)
 
@@ -243,21 +221,19 @@ def print_table(results: dict) -> None:
                 "+ video", "peak RSS MB"):
         t.add_column(col)
     for name, r in results["inputs"].items():
-        f, p, v = r["floor"], r["predict"], r["predict_with_video"]
+        f, p, v = r["floor"], r["predict"], r.get("predict_with_video")
         t.add_row(name, str(p["frames"]), f"{f['ffmpeg_decode_s']:.1f} s", f"{f['pyav_decode_rgb_s']:.1f} s",
                   f"{f['mediapipe_detect_s']:.1f} s", f"{p['end_to_end_s']:.1f} s", f"{p['fps']:.0f}",
-                  f"{p['realtime_factor']:.1f}", f"{v['end_to_end_s']:.1f} s", f"{p['peak_rss_mb']:.0f}")
+                  f"{p['realtime_factor']:.1f}", f"{v['end_to_end_s']:.1f} s" if v else "", f"{p['peak_rss_mb']:.0f}")
     console = Console()
     console.print(t)
     for name, r in results["inputs"].items():
-        stages = ", ".join(f"{k} {v:.2f}" for k, v in r["predict_with_video"]["stages_s"].items())
+        stages = ", ".join(f"{k} {v:.2f}" for k, v in r.get("predict_with_video", r["predict"])["stages_s"].items())
         console.print(f"{name} seconds per stage: {stages}")
         console.print(f"{name} predict in a fresh process (load included): {r['predict']['process_wall_s']:.1f} s")
         for e, w in r.get("words_alone", {}).items():
             console.print(f"{name} words alone, {e} (fresh process, load included): {w['process_wall_s']:.1f} s, "
                           f"{w['words']} words, peak RSS {w['peak_rss_mb']:.0f} MB")
-    for k, m in results.get("memory", {}).items():
-        console.print(f"peak RSS on a {k} video: {m['peak_rss_mb']:.0f} MB ({m['frames']} frames, {m['end_to_end_s']:.0f} s)")
 
 
 if __name__ == "__main__":
