@@ -70,7 +70,7 @@ class SpeechConfig:
     #: ...but only when tiny.en's words look unreliable: mean word probability below this, or none at all
     #: (English speech: 0.81-0.96 on the dev media; German through tiny.en: 0.18-0.67)
     language_check_below: float = 0.7
-    max_words_per_s: float = 6.0  #: a transcript denser than this over its speech is a runaway decode: dropped
+    max_words_per_s: float = 6.0  #: a segment denser than this (over at least 1 s) is a runaway decode: dropped
     #: decoding that cannot run away: greedy first, one fallback at most (whisper's default is six temperatures)
     temperatures: tuple[float, ...] = (0.0, 0.4)
     compression_ratio_threshold: float = 2.4  #: a more repetitive decode is retried or dropped

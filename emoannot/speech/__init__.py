@@ -1,6 +1,7 @@
 """Speech stage: voice activity (vad.py), then whisper words with timestamps (recognisers.py) inside the
-speech only, and a check of the spoken language where the English-only model's words look unreliable. Models load lazily, on the first audio that needs them:
-a video without speech never loads a recogniser.
+speech only, and a check of the spoken language where the English-only model's words look unreliable.
+Models load lazily, on the first audio that needs them: a video without speech never loads a recogniser,
+clear English speech never loads the language identifier.
 
     models = SpeechModels(SpeechConfig(), "cpu")
     transcript = transcribe(audio_16k, models)   # -> emoannot.records.Transcript

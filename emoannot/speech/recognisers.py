@@ -52,7 +52,8 @@ class FasterWhisper:
             compression_ratio_threshold=c.compression_ratio_threshold, log_prob_threshold=c.log_prob_threshold,
             no_speech_threshold=c.no_speech_threshold, hallucination_silence_threshold=c.hallucination_silence_s)
         words = tuple(Word(float(w.start), float(w.end), w.word, float(w.probability))
-                      for seg in segments if plausible(len(seg.words or []), seg.start, seg.end, seg.compression_ratio, c)
+                      for seg in segments
+                      if plausible(len(seg.words or []), seg.start, seg.end, seg.compression_ratio, c)
                       for w in (seg.words or []))
         return words, info.language or (language or "")
 
