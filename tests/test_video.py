@@ -54,6 +54,24 @@ def test_audio_is_16k_mono_and_missing_audio_is_empty(no_audio_video):
     assert load_audio(no_audio_video).size == 0
 
 
+def test_long_audio_streams_into_one_array_sample_exact(tmp_path):
+    """70 s of a 440 Hz tone: without a length the buffer grows (30 s, 60 s, 120 s) and is cut to the
+    samples read; with one it is sized once. Either way every sample is where the tone puts it."""
+    wav = tmp_path / "tone.wav"
+    ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000:duration=70", "-c:a", "pcm_f32le", str(wav))
+    t = np.arange(70 * AUDIO_RATE) / AUDIO_RATE
+    audio = load_audio(wav)
+    assert audio.dtype == np.float32 and len(audio) == 70 * AUDIO_RATE
+    assert audio.base is None or len(audio) > 0.9 * len(audio.base)  # no large slack kept alive
+    phase = np.angle(np.sum(audio[:1600] * np.exp(-2j * np.pi * 440 * t[:1600])))
+    expected = np.abs(audio).max() * np.sin(2 * np.pi * 440 * t + phase + np.pi / 2)
+    assert np.abs(audio - expected).max() < 0.02
+    cut = load_audio(wav, offset_s=1.5, max_seconds=20.0)  # 1.5 s of silence first, 18.5 s of tone
+    assert len(cut) == 20 * AUDIO_RATE
+    assert np.abs(cut[: int(1.5 * AUDIO_RATE)]).max() == 0.0
+    assert np.allclose(cut[int(1.5 * AUDIO_RATE):], audio[: int(18.5 * AUDIO_RATE)])
+
+
 @pytest.mark.parametrize("maker", ["empty", "text", "missing", "audio_only", "folder"])
 def test_unusable_inputs_say_what_is_wrong(tmp_path, maker):
     path = tmp_path / "clip.mp4"
