@@ -9,7 +9,7 @@ Inputs: real continuous speech first, the five talking heads of ../shared/data/r
 video (the CREMA-D example clip looped: a stress case of one short sentence repeated);
 ../shared/media/WolfgangLanger_Pexels.mp4 (no speech). For every input, in one run: the floor (ffmpeg
 decode, PyAV decode, mediapipe alone), emoannot predict, and for real speech faster-whisper alone and
-openai-whisper alone on the same audio; predict --video where the input is at most a minute long.
+openai-whisper alone on the same audio; predict --video where the input is at most two minutes long.
 Every measured run happens in a fresh subprocess, so that its time includes its own start and its peak
 RSS is its own. Prints a table and writes JSON.
 """
@@ -201,7 +201,7 @@ def main() -> None:
                f"{platform.processor() or platform.platform()}", "device": args.device, "inputs": {}}
     for name, path in inputs.items():
         r = {"floor": floor(path), "predict": measure(path, args.device, False)}
-        if r["predict"]["duration_s"] <= 60:
+        if r["predict"]["duration_s"] <= 120:
             r["predict_with_video"] = measure(path, args.device, True)
         if name in speech:
             r["words_alone"] = {e: measure(path, args.device, False, e) for e in ("faster-whisper", "openai-whisper")}
