@@ -130,19 +130,9 @@ def card_section(r: dict) -> str:
 
 
 def write_card(card: Path, r: dict) -> None:
-    """Put the section into the model card (replacing an older one, before the real-video section)."""
-    text = card.read_text()
-    section = card_section(r)
-    if SECTION in text:
-        head, rest = text.split(SECTION, 1)
-        tail = rest[rest.find("\n## "):] if "\n## " in rest else ""
-        text = head + section + tail
-    elif "\n## Real video" in text:  # benchmarks/realdev.py's section stays last (it rewrites from there on)
-        head, tail = text.split("\n## Real video", 1)
-        text = head.rstrip() + "\n\n" + section + "\n## Real video" + tail
-    else:
-        text = text.rstrip() + "\n\n" + section
-    card.write_text(text)
+    from card import write_section
+
+    write_section(card, SECTION, card_section(r))
 
 
 def main() -> int:
