@@ -18,3 +18,21 @@ def write_section(card: Path, title: str, section: str) -> None:
     else:
         text = text.rstrip() + "\n\n" + section
     card.write_text(text)
+
+
+def main(run, card_section, title: str, default_out: Path, card_help: str) -> int:
+    """The command line both benchmarks share: --weights, --out (JSON), --card (write the section there)."""
+    import argparse
+    import json
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--weights", default="default")
+    ap.add_argument("--out", type=Path, default=default_out)
+    ap.add_argument("--card", type=Path, help=card_help)
+    args = ap.parse_args()
+    result = run(args.weights)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    if args.card:
+        write_section(args.card, title, card_section(result))
+    print(card_section(result))
+    return 0

@@ -17,8 +17,6 @@ the weights set fuses them, so the comparison differs in the fusion alone.
 """
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
 from collections import Counter
@@ -129,24 +127,11 @@ def card_section(r: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_card(card: Path, r: dict) -> None:
-    from card import write_section
-
-    write_section(card, SECTION, card_section(r))
-
-
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--weights", default="default")
-    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "fusions.json")
-    ap.add_argument("--card", type=Path, help="write the comparison into this model card (markdown)")
-    args = ap.parse_args()
-    result = run(args.weights)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    if args.card:
-        write_card(args.card, result)
-    print(card_section(result))
-    return 0
+    import card
+
+    return card.main(run, card_section, SECTION, ROOT / "benchmarks" / "fusions.json",
+                     "write the comparison into this model card (markdown)")
 
 
 if __name__ == "__main__":

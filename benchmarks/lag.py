@@ -16,8 +16,6 @@ The face column (the visual head, per tick) changes at once; what the fusion add
 """
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -146,27 +144,14 @@ def card_section(r: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_card(card: Path, r: dict) -> None:
-    from card import write_section
-
-    write_section(card, SECTION, card_section(r))
-
-
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--weights", default="default")
-    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "lag.json")
-    ap.add_argument("--card", type=Path, help="write the section into this model card (markdown)")
-    args = ap.parse_args()
     if not FER.exists():
         print(f"{FER} not found: set EMOANNOT_SHARED to the folder holding data/", file=sys.stderr)
         return 2
-    result = run(args.weights)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    if args.card:
-        write_card(args.card, result)
-    print(card_section(result))
-    return 0
+    import card
+
+    return card.main(run, card_section, SECTION, ROOT / "benchmarks" / "lag.json",
+                     "write the section into this model card (markdown)")
 
 
 if __name__ == "__main__":
