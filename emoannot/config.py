@@ -66,6 +66,10 @@ class SpeechConfig:
     vad_threshold: float = 0.5
     min_speech_ms: int = 250
     beam_size: int = 1
+    #: faster-whisper decodes this many speech clips (of at most 30 s) at once (its BatchedInferencePipeline:
+    #: about 2x faster on 2 cores, benchmarks/run.py; one temperature, no fallback); 0: one clip after the
+    #: other with the fallback temperature. openai-whisper always goes one after the other.
+    batch_size: int = 8
     check_language: bool = True  #: with tiny.en, identify the spoken language (base model) and warn if not English
     #: ...but only when tiny.en's words look unreliable: mean word probability below this, or none at all
     #: (English speech: 0.81-0.96 on the dev media; German through tiny.en: 0.18-0.67)

@@ -333,6 +333,16 @@ def test_runaway_decodes_are_dropped_and_the_language_check_is_gated():
     assert doubtful([], cfg) and doubtful([Word(0.0, 0.5, " Lappen", 0.3)] + words, cfg)
 
 
+def test_batched_recogniser_clips_fit_one_whisper_window():
+    from emoannot.speech.recognisers import window_clips
+
+    clips = window_clips([0.0, 12.0, 20.0, 95.0])  # 12 s, then 75 s of speech without a pause
+    assert clips[0] == {"start": 0.0, "end": 12.0} and len(clips) == 4
+    assert all(c["end"] - c["start"] <= 30.0 for c in clips)
+    assert clips[1]["start"] == 20.0 and clips[-1]["end"] == 95.0
+    assert all(a["end"] == b["start"] for a, b in zip(clips[1:], clips[2:]))  # cut, nothing lost
+
+
 def test_audio_encoder_width_is_checked_against_the_head_at_load():
     from emoannot.features.audio import AudioEncoder
 

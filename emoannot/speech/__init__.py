@@ -25,7 +25,7 @@ __all__ = ["ASR_SHA256", "ENCODER_DIM", "SpeechModels", "asr_groups", "asr_model
 
 ASR_MERGE_GAP_S = 2.0  #: VAD segments closer than this are transcribed as one clip
 ASR_PAD_S = 0.2  #: seconds of audio added around each clip for the recogniser
-ASR_MAX_SPAN_S = 60.0  #: merged clips stop growing here
+ASR_MAX_SPAN_S = 30.0  #: merged clips stop growing here (whisper's window: one batched decode each)
 ASR_WINDOW_S = 300.0  #: audio handed to one recogniser call at most (bounds its memory)
 
 

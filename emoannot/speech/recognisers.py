@@ -26,6 +26,17 @@ def plausible(n_words: int, start: float, end: float, compression_ratio: float, 
             and n_words <= cfg.max_words_per_s * max(end - start, 1.0))
 
 
+def window_clips(clips: list[float], window: float = 30.0) -> list[dict[str, float]]:
+    """[start, end, start, end, ...] seconds -> the batched recogniser's clips, none longer than one whisper
+    window (a longer clip is cut into equal parts; emoannot.speech merges speech up to a window already)."""
+    out = []
+    for a, b in zip(clips[::2], clips[1::2]):
+        parts = max(1, int(np.ceil((b - a) / window - 1e-9)))
+        edges = np.linspace(a, b, parts + 1)
+        out += [{"start": float(x), "end": float(y)} for x, y in zip(edges[:-1], edges[1:])]
+    return out
+
+
 class Recogniser(Protocol):
     def recognise(self, audio: np.ndarray, clips: list[float], language: str | None) -> tuple[tuple[Word, ...], str]:
         """Words (times relative to `audio`) inside the clips [start, end, start, end, ...] and the language."""
@@ -43,14 +54,24 @@ class FasterWhisper:
         self.model = WhisperModel(str(self.model_dir), device=device, compute_type=compute_type(device),
                                   cpu_threads=max(1, os.cpu_count() or 1))
         self.cfg = cfg
+        self._batched = None  #: faster-whisper's BatchedInferencePipeline over the same model, made on first use
 
     def recognise(self, audio, clips, language):
         c = self.cfg
-        segments, info = self.model.transcribe(
-            audio, language=language, word_timestamps=True, beam_size=c.beam_size, clip_timestamps=clips,
-            condition_on_previous_text=False, vad_filter=False, temperature=list(c.temperatures),
-            compression_ratio_threshold=c.compression_ratio_threshold, log_prob_threshold=c.log_prob_threshold,
-            no_speech_threshold=c.no_speech_threshold, hallucination_silence_threshold=c.hallucination_silence_s)
+        guards = dict(language=language, word_timestamps=True, beam_size=c.beam_size, condition_on_previous_text=False,
+                      compression_ratio_threshold=c.compression_ratio_threshold, log_prob_threshold=c.log_prob_threshold,
+                      no_speech_threshold=c.no_speech_threshold)
+        if c.batch_size > 0:
+            from faster_whisper import BatchedInferencePipeline
+
+            if self._batched is None:
+                self._batched = BatchedInferencePipeline(self.model)
+            segments, info = self._batched.transcribe(audio, clip_timestamps=window_clips(clips),
+                                                      batch_size=c.batch_size, temperature=c.temperatures[0], **guards)
+        else:
+            segments, info = self.model.transcribe(audio, clip_timestamps=clips, vad_filter=False,
+                                                   temperature=list(c.temperatures),
+                                                   hallucination_silence_threshold=c.hallucination_silence_s, **guards)
         words = tuple(Word(float(w.start), float(w.end), w.word, float(w.probability))
                       for seg in segments
                       if plausible(len(seg.words or []), seg.start, seg.end, seg.compression_ratio, c)
