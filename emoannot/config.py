@@ -75,12 +75,15 @@ class SpeechConfig:
     #: (English speech: 0.81-0.96 on the dev media; German through tiny.en: 0.18-0.67)
     language_check_below: float = 0.7
     max_words_per_s: float = 6.0  #: a segment denser than this (over at least 1 s) is a runaway decode: dropped
-    #: decoding that cannot run away: greedy first, one fallback at most (whisper's default is six temperatures)
+    #: decoding that cannot run away: greedy first, one fallback at most (whisper's default is six temperatures);
+    #: batched decoding uses the first only
     temperatures: tuple[float, ...] = (0.0, 0.4)
-    compression_ratio_threshold: float = 2.4  #: a more repetitive decode is retried or dropped
+    compression_ratio_threshold: float = 2.4  #: a more repetitive decode is retried (one after the other) or dropped
     log_prob_threshold: float = -1.0
     no_speech_threshold: float = 0.6
-    hallucination_silence_s: float = 2.0  #: skip text that whisper hallucinates into silences longer than this
+    #: one after the other: skip text that whisper hallucinates into silences longer than this (batched
+    #: decoding reads only the VAD's speech clips, so it has no such silences to fill)
+    hallucination_silence_s: float = 2.0
 
 
 @dataclass(frozen=True)
