@@ -15,7 +15,7 @@ import numpy as np
 from emoannot.config import AsrModel, SpeechConfig
 from emoannot.errors import InputError
 from emoannot.records import Segment, Transcript, Word
-from emoannot.speech.recognisers import LANGUAGE_ID_SECONDS, Recogniser, asr_label, load_recogniser
+from emoannot.speech.recognisers import LANGUAGE_ID_SECONDS, WHISPER_WINDOW_S, Recogniser, asr_label, load_recogniser
 from emoannot.speech.vad import detect_speech, load_vad
 from emoannot.speech.weights import ASR_SHA256, ENCODER_DIM, asr_model_dir
 from emoannot.video import AUDIO_RATE
@@ -25,7 +25,7 @@ __all__ = ["ASR_SHA256", "ENCODER_DIM", "SpeechModels", "asr_groups", "asr_model
 
 ASR_MERGE_GAP_S = 2.0  #: VAD segments closer than this are transcribed as one clip
 ASR_PAD_S = 0.2  #: seconds of audio added around each clip for the recogniser
-ASR_MAX_SPAN_S = 30.0  #: merged clips stop growing here (whisper's window: one batched decode each)
+ASR_MAX_SPAN_S = WHISPER_WINDOW_S  #: merged clips stop growing here (one batched decode each)
 ASR_WINDOW_S = 300.0  #: audio handed to one recogniser call at most (bounds its memory)
 
 

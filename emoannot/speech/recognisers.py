@@ -17,6 +17,7 @@ from emoannot.speech.weights import asr_model_dir
 from emoannot.video import AUDIO_RATE
 
 LANGUAGE_ID_SECONDS = 30  #: language identification reads at most this much speech
+WHISPER_WINDOW_S = 30.0  #: whisper's input window: the batched recogniser decodes one per clip
 
 
 def plausible(n_words: int, start: float, end: float, compression_ratio: float, cfg: SpeechConfig) -> bool:
@@ -26,7 +27,7 @@ def plausible(n_words: int, start: float, end: float, compression_ratio: float, 
             and n_words <= cfg.max_words_per_s * max(end - start, 1.0))
 
 
-def window_clips(clips: list[float], window: float = 30.0) -> list[dict[str, float]]:
+def window_clips(clips: list[float], window: float = WHISPER_WINDOW_S) -> list[dict[str, float]]:
     """[start, end, start, end, ...] seconds -> the batched recogniser's clips, none longer than one whisper
     window (a longer clip is cut into equal parts; emoannot.speech merges speech up to a window already)."""
     out = []
