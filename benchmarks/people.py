@@ -5,8 +5,9 @@ models loaded once, each timed twice after a warm-up run; and the speaker attrib
     .venv/bin/python benchmarks/people.py --shared ../shared    # writes benchmarks/people.json
 
 Input for the timing: a real talking head beside a MEAD clip (../shared/data/real), 360x360 each, looped to
-30 s. Speaker attribution: each of the 5 talking heads alone, and each beside a MEAD clip (left), the share
-of speech frames whose speaking flag is on the talking head (and, beside, on the MEAD actor); and turn-taking:
+30 s. Speaker attribution: each of the 5 talking heads alone, and each beside PER_HEAD MEAD clips (20 of the
+24, each used once; the talking head on the left, then on the right), the share of speech frames whose
+speaking flag is on the talking head (and, beside, on the MEAD actor); and turn-taking:
 two talking heads side by side, the left one heard for 3 s, then the right one: the share of speech
 frames whose flag is on the person heard.
 """
@@ -29,13 +30,15 @@ from emoannot.config import FaceConfig, PeopleMode, SpeechConfig
 
 MEAD = ("W009_front_happy_level3_001.mp4", "M030_front_angry_level3_001.mp4", "W011_front_sad_level3_001.mp4",
         "W009_front_neutral_level1_001.mp4", "M030_front_happy_level3_001.mp4")
+PER_HEAD = 4  #: MEAD neighbours per talking head (all 24 clips in turn), left and right alternately
 
 
-def side_by_side(talking: Path, mead: Path, out: Path, seconds: float | None = None) -> Path:
+def side_by_side(talking: Path, mead: Path, out: Path, seconds: float | None = None, talking_right: bool = False) -> Path:
     loop = ["-stream_loop", "-1"] if seconds else []
+    order = "[b][a]" if talking_right else "[a][b]"
     subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", *loop, "-i", str(talking), "-stream_loop", "-1",
                     "-i", str(mead), "-filter_complex",
-                    "[0:v]scale=360:360,setsar=1,fps=25[a];[1:v]scale=360:360,setsar=1,fps=25[b];[a][b]hstack=inputs=2[v]",
+                    f"[0:v]scale=360:360,setsar=1,fps=25[a];[1:v]scale=360:360,setsar=1,fps=25[b];{order}hstack=inputs=2[v]",
                     "-map", "[v]", "-map", "0:a", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
                     "-c:a", "aac", "-t", str(seconds or _duration(talking)), str(out)], check=True)
     return out
@@ -85,11 +88,16 @@ def main() -> None:
             print(mode.value, doc["timing"][mode.value], flush=True)
         best = {m: min(v["seconds"]) for m, v in doc["timing"].items()}
         doc["timing"]["all_over_main"] = round(best["all"] / best["main"], 2)
+        mead = sorted((real / "mead").glob("*.mp4"))
         for i, t in enumerate(talking):
-            for label, clip in (("alone", t), ("beside MEAD", side_by_side(t, real / "mead" / MEAD[i],
-                                                                            Path(tmp) / f"s{i}.mp4"))):
+            clips = [("alone", t, False)]
+            for j in range(PER_HEAD):
+                m, right = mead[(i * PER_HEAD + j) % len(mead)], bool(j % 2)
+                clips.append((f"beside {m.stem} (talking head {'right' if right else 'left'})",
+                              side_by_side(t, m, Path(tmp) / f"s{i}{j}.mp4", talking_right=right), right))
+            for label, clip, right in clips:
                 a = emoannot.annotate(clip, engines[PeopleMode.all])
-                ranked = sorted(a.people, key=lambda p: np.nanmean(p.track.box[:, 0]))  # the talking head is left
+                ranked = sorted(a.people, key=lambda p: np.nanmean(p.track.box[:, 0]), reverse=right)
                 shares = [float((p.speaking & a.speech).sum() / max(a.speech.sum(), 1)) for p in ranked]
                 doc["speaker"][f"{t.name} {label}"] = {"people": len(a.people), "speech_frames": int(a.speech.sum()),
                                                        "on_the_talking_head": round(shares[0], 2) if shares else 0.0,
@@ -108,8 +116,11 @@ def main() -> None:
                                                               "speech_frames": int(a.speech.sum()),
                                                               "on_the_right_person": round(correct / max(a.speech.sum(), 1), 2)}
             print("turns", left.name, right.name, doc["turns"][f"{left.name} then {right.name}"], flush=True)
-    shares = [v["on_the_talking_head"] for v in doc["speaker"].values()]
-    doc["speaker_clips_at_or_above_0.8"] = f"{sum(s >= 0.8 for s in shares)} of {len(shares)}"
+    for kind in ("alone", "beside"):
+        shares = [v["on_the_talking_head"] for k, v in doc["speaker"].items() if kind in k]
+        doc[f"speaker_{kind}_clips_at_or_above_0.8"] = f"{sum(s >= 0.8 for s in shares)} of {len(shares)}"
+    shares = [v["on_the_right_person"] for v in doc["turns"].values()]
+    doc["turns_clips_at_or_above_0.8"] = f"{sum(s >= 0.8 for s in shares)} of {len(shares)}"
     args.out.write_text(json.dumps(doc, indent=2) + "\n")
 
 

@@ -279,33 +279,42 @@ class _PeopleTracker:
         return out
 
 
-MOTION_SIZE = (24, 12)  #: mouth and upper-face patches are compared at this size (width, height)
+MOUTH_SIZE, EYES_SIZE = (48, 32), (48, 24)  #: mouth and eyes regions are compared at these sizes (w, h)
+#: Farneback optical flow on those small patches: pyramid scale, levels, window, iterations, poly_n, poly_sigma
+FLOW = (0.5, 2, 9, 2, 5, 1.1)
 
 
 def mouth_patches(rgb: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """The mouth region (lower third of the face box) and the eyes region, small and grey."""
+    """The mouth region (the lower half of the face box, its middle 60 %) and the eyes region, small and grey."""
     import cv2
 
     h, w = rgb.shape[:2]
     x, y, bw, bh = box
-    regions = ((y + 0.62 * bh, y + 1.0 * bh, x + 0.2 * bw, x + 0.8 * bw),
-               (y + 0.15 * bh, y + 0.45 * bh, x + 0.1 * bw, x + 0.9 * bw))
+    regions = (((y + 0.55 * bh, y + 1.05 * bh, x + 0.2 * bw, x + 0.8 * bw), MOUTH_SIZE),
+               ((y + 0.15 * bh, y + 0.45 * bh, x + 0.1 * bw, x + 0.9 * bw), EYES_SIZE))
     out = []
-    for y0, y1, x0, x1 in regions:
+    for (y0, y1, x0, x1), size in regions:
         y0, y1, x0, x1 = int(max(0, y0)), int(min(h, y1)), int(max(0, x0)), int(min(w, x1))
         if y1 - y0 < 4 or x1 - x0 < 4:
             return None
-        small = cv2.resize(rgb[y0:y1, x0:x1], MOTION_SIZE, interpolation=cv2.INTER_AREA)
-        out.append(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32))
+        small = cv2.resize(rgb[y0:y1, x0:x1], size, interpolation=cv2.INTER_AREA)
+        out.append(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
     return out[0], out[1]
 
 
 def mouth_motion(prev: tuple[np.ndarray, np.ndarray] | None, now: tuple[np.ndarray, np.ndarray] | None) -> float:
-    """How much the mouth moved since the previous frame beyond what the whole face moved: mean absolute
-    change of the mouth patch minus that of the eyes patch (grey levels; NaN without both frames)."""
+    """How much the mouth moved since the previous frame beyond what the whole face moved: the mean length of
+    the optical flow in the mouth region once the mean flow of the eyes region (the head moving, the camera
+    panning) is taken away; in pixels of the small mouth patch, so the same for near and far faces (NaN
+    without both frames)."""
+    import cv2
+
     if prev is None or now is None:
         return float("nan")
-    return float(np.abs(now[0] - prev[0]).mean() - np.abs(now[1] - prev[1]).mean())
+    mouth = cv2.calcOpticalFlowFarneback(prev[0], now[0], None, *FLOW, 0)
+    eyes = cv2.calcOpticalFlowFarneback(prev[1], now[1], None, *FLOW, 0)
+    rel = mouth - eyes.reshape(-1, 2).mean(axis=0)
+    return float(np.hypot(rel[..., 0], rel[..., 1]).mean())
 
 
 def track_people(frames: Iterable[Frame], cfg: FaceConfig, detector: FaceDetector,

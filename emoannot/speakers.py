@@ -3,13 +3,14 @@ goes to the visible person whose mouth moves in step with the voice, or to nobod
 still face).
 
 Mouth movement against the audio energy: faces.track_people measures, at every frame, how much each
-person's mouth region changed beyond their eyes region (head movement cancels out). Within a window, that
-series is correlated (Pearson) with the loudness of the audio at the same frames (log RMS over 80 ms),
-allowing the mouth to lead or trail the sound by LAGS_S; a person's score is their best correlation. The
-person with the highest score speaks if it reaches SYNC_MIN and they are seen in at least SEEN_MIN of the
-window's frames; a window that decides nothing goes to the person who wins over all the speech of the
-video, if seen in it. Someone mouthing words to another sound, or moving their face while listening, does
-not move in step with this voice.
+person's mouth moved beyond their eyes region (optical flow; head movement cancels out). Within a window,
+that series is correlated (Pearson) with the loudness of the audio at the same frames (log RMS over 80 ms),
+allowing the mouth to lead or trail the sound by LAGS_S; a person's sync is their best correlation. Among
+the people seen in at least SEEN_MIN of the window's frames whose sync reaches SYNC_MIN, the speaker is the
+one with the highest sync plus PRIOR x their sync over all the speech of the video (a window of a few
+seconds is weak evidence; who follows the voice over the whole video is likely still speaking). A window
+nobody reaches SYNC_MIN in goes to the person who wins over all the speech, if seen in it. Someone mouthing
+words to another sound, or moving their face while listening, does not move in step with this voice.
 """
 from __future__ import annotations
 
@@ -22,7 +23,11 @@ WINDOW_S = 3.0  #: speech is attributed in windows of at most this long (turns i
 SYNC_MIN = 0.05  #: the lowest mouth-voice correlation that makes a speaker
 SEEN_MIN = 0.5  #: a person must be seen in this share of a window's frames to be its speaker
 LAGS_S = (-0.08, 0.16)  #: the sound may come this much before (negative) or after the mouth movement
+PRIOR = 0.5  #: weight of a person's sync over all the speech in each window's choice
 MIN_FRAMES = 8  #: fewer frames than this in a window: too few to correlate, nobody
+#: a mouth whose median movement in a window is below this (optical flow, pixels per frame of the 48 x 32 mouth
+#: patch: faces.mouth_motion) is still there: video noise, not speech (speaking mouths: 0.2-0.8)
+MOVE_MIN = 0.05
 ENERGY_RATE = 100  #: energy_track values per second
 ENERGY_WINDOW_S = 0.08
 
@@ -59,9 +64,10 @@ def windows(speech: tuple[Segment, ...]) -> list[tuple[float, float]]:
 
 
 def sync(mouth: np.ndarray, times: np.ndarray, energy: np.ndarray) -> float:
-    """The best correlation of a mouth-movement series with the loudness over LAGS_S (NaN: too few frames)."""
+    """The best correlation of a mouth-movement series with the loudness over LAGS_S (NaN: too few frames, or
+    a mouth that does not move)."""
     ok = np.isfinite(mouth)
-    if ok.sum() < MIN_FRAMES or np.std(mouth[ok]) == 0:
+    if ok.sum() < MIN_FRAMES or np.median(mouth[ok]) < MOVE_MIN or np.std(mouth[ok]) == 0:
         return float("nan")
     best = -np.inf
     for lag in np.arange(LAGS_S[0], LAGS_S[1] + 1e-9, 0.04):
@@ -71,37 +77,33 @@ def sync(mouth: np.ndarray, times: np.ndarray, energy: np.ndarray) -> float:
     return best if np.isfinite(best) else float("nan")
 
 
-def speaker_of(sel: np.ndarray, people: tuple[Person, ...], times: np.ndarray, energy: np.ndarray
-               ) -> tuple[int | None, list[int]]:
-    """For the frames `sel`: the id of the person whose mouth moves in step with the voice (or None), and the
-    ids of the people seen in at least SEEN_MIN of those frames."""
-    best, best_score, seen = None, SYNC_MIN, []
+def syncs(sel: np.ndarray, people: tuple[Person, ...], times: np.ndarray, energy: np.ndarray) -> dict[int, float]:
+    """For the frames `sel`: person id -> sync, for the people seen in at least SEEN_MIN of those frames
+    (NaN: seen, but too few frames or no movement to correlate)."""
+    out = {}
     for p in people:
         m = p.mouth[sel]
-        if np.isfinite(m).sum() < max(1, SEEN_MIN * sel.sum()):
-            continue
-        seen.append(p.id)
-        score = sync(m, times[sel], energy)
-        if np.isfinite(score) and score >= best_score:
-            best, best_score = p.id, score
-    return best, seen
+        if np.isfinite(m).sum() >= max(1, SEEN_MIN * sel.sum()):
+            out[p.id] = sync(m, times[sel], energy)
+    return out
 
 
 def attribute(people: tuple[Person, ...], speech: tuple[Segment, ...], times: np.ndarray, energy: np.ndarray,
               k: int) -> dict[int, np.ndarray]:
     """person id -> [K] bool: the ticks where that person is the one speaking (`times`: the frame times,
-    `energy`: energy_track of the audio). A window whose own frames are too few or too noisy to decide goes
-    to the person whose mouth follows the voice over all the speech of the video, when they are seen in it
-    (who spoke around it most likely still does); a window nobody visible can have goes to nobody."""
+    `energy`: energy_track of the audio); the rule is in the module's docstring."""
     out = {p.id: np.zeros(k, bool) for p in people}
     in_speech = np.zeros(len(times), bool)
     for s in speech:
         in_speech |= (times >= s.start) & (times < s.end)
-    overall, _ = speaker_of(in_speech, people, times, energy)
+    overall = {pid: v for pid, v in syncs(in_speech, people, times, energy).items() if np.isfinite(v)}
+    winner = max(overall, key=overall.get, default=None)
+    if winner is not None and overall[winner] < SYNC_MIN:
+        winner = None
     for w in windows(speech):
-        who, seen = speaker_of((times >= w[0]) & (times < w[1]), people, times, energy)
-        if who is None and overall in seen:
-            who = overall
+        here = syncs((times >= w[0]) & (times < w[1]), people, times, energy)
+        able = {pid: v + PRIOR * overall.get(pid, 0.0) for pid, v in here.items() if np.isfinite(v) and v >= SYNC_MIN}
+        who = max(able, key=able.get) if able else (winner if winner in here else None)
         if who is not None:
             out[who][int(np.floor(w[0] * MODEL_FPS)):min(k, n_ticks(w[1]))] = True
     return out

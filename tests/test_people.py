@@ -145,15 +145,14 @@ PAIRS = (("face1.mp4", "W009_front_happy_level3_001.mp4"), ("face2.mp4", "M030_f
 
 @pytest.mark.slow
 def test_the_voice_goes_to_the_talking_head_more_than_to_its_silent_neighbour(people_engine, tmp_path):
-    """Five real talking heads, each beside a MEAD actor mouthing words without sound: the speaking flag must
-    fall on the talking head in most speech frames on average, and never more on the MEAD side."""
-    shares = []
+    """Five real talking heads, each beside a MEAD actor mouthing words without sound (the talking head on the
+    left, then on the right): the speaking flag must fall on the talking head in at least 80 % of the speech
+    frames of every pair (the issue's bar), and on the MEAD actor in at most 20 %."""
     for i, (talking, mead) in enumerate(PAIRS):
-        a = emoannot.annotate(compose(tmp_path / f"pair{i}.mp4", talking, mead, "[a][b]hstack=inputs=2:shortest=1[v]"),
-                              people_engine)
+        on_right = bool(i % 2)
+        graph = "[b][a]hstack=inputs=2:shortest=1[v]" if on_right else "[a][b]hstack=inputs=2:shortest=1[v]"
+        a = emoannot.annotate(compose(tmp_path / f"pair{i}.mp4", talking, mead, graph), people_engine)
         assert len(a.people) == 2 and a.speech.any()
-        left, right = sorted(a.people, key=lambda p: centre_x(p, slice(None)))
-        on_left, on_right = ((p.speaking & a.speech).sum() / a.speech.sum() for p in (left, right))
-        assert on_left > on_right, (talking, on_left, on_right)
-        shares.append(on_left)
-    assert np.mean(shares) >= 0.8, shares
+        head, actor = sorted(a.people, key=lambda p: centre_x(p, slice(None)), reverse=on_right)
+        on_head, on_actor = ((p.speaking & a.speech).sum() / a.speech.sum() for p in (head, actor))
+        assert on_head >= 0.8 and on_actor <= 0.2, (talking, mead, on_head, on_actor)
