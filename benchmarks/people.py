@@ -1,6 +1,6 @@
 """What a second person costs (README "Several people"): the same two-person video annotated with
 --people main (one face tracked, fused with all the speech) and --people all (both tracked, fused each),
-models loaded once, each timed twice after a warm-up run; and the speaker attribution on real clips.
+models loaded once, each timed three times after a warm-up run; and the speaker attribution on real clips.
 
     .venv/bin/python benchmarks/people.py --shared ../shared    # writes benchmarks/people.json
 
@@ -79,7 +79,7 @@ def main() -> None:
         for mode, engine in engines.items():
             emoannot.annotate(clip, engine)  # warm-up: lazy models load here
             runs = []
-            for _ in range(2):
+            for _ in range(3):
                 t0 = time.perf_counter()
                 a = emoannot.annotate(clip, engine)
                 runs.append(time.perf_counter() - t0)

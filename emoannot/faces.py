@@ -317,23 +317,41 @@ def mouth_motion(prev: tuple[np.ndarray, np.ndarray] | None, now: tuple[np.ndarr
     return float(np.hypot(rel[..., 0], rel[..., 1]).mean())
 
 
+MOTION_PENDING = 256  #: mouth_motion results waiting at most (small patches: a few hundred kB)
+
+
 def track_people(frames: Iterable[Frame], cfg: FaceConfig, detector: FaceDetector,
                  hook: Hook | None = None, total: int | None = None) -> tuple[np.ndarray, tuple[Person, ...]]:
     """Every face on every frame, each person with a stable id, their own crops and how much their mouth
-    moves at each frame (mouth_motion). Returns the frame times and the people
+    moves at each frame (mouth_motion, on a worker thread beside the decoding and detection of the next
+    frames; at most MOTION_PENDING wait). Returns the frame times and the people
     (tracks seen for less than cfg.min_person_s dropped; ids renumbered 1, 2, ... in order of first
     appearance, never reused)."""
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
     times: list[float] = []
     seen: set[int] = set()
     tracker = _PeopleTracker(cfg)
-    for frame, first in _frames_and_ticks(frames, times, seen, hook, total):
-        for p, det, box in tracker.update(frame.time_s, frame.rgb, detector.detect(frame.rgb)):
-            p.builder.add(frame, det, box, first, cfg)
-            patches = mouth_patches(frame.rgb, box)
-            m = mouth_motion(p.patches if p.last_frame == frame.index - 1 else None, patches)
-            p.patches, p.last_frame = patches, frame.index
+    pending: deque = deque()  # (builder, frame index, future of mouth_motion)
+
+    def collect(limit: int) -> None:
+        while len(pending) > limit or (pending and pending[0][2].done()):
+            builder, index, future = pending.popleft()
+            m = future.result()
             if np.isfinite(m):
-                p.builder.mouth[frame.index] = m
+                builder.mouth[index] = m
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="emoannot-mouth") as pool:
+        for frame, first in _frames_and_ticks(frames, times, seen, hook, total):
+            for p, det, box in tracker.update(frame.time_s, frame.rgb, detector.detect(frame.rgb)):
+                p.builder.add(frame, det, box, first, cfg)
+                patches = mouth_patches(frame.rgb, box)
+                if patches is not None and p.patches is not None and p.last_frame == frame.index - 1:
+                    pending.append((p.builder, frame.index, pool.submit(mouth_motion, p.patches, patches)))
+                p.patches, p.last_frame = patches, frame.index
+            collect(MOTION_PENDING)
+        collect(0)
     times_arr = np.asarray(times, dtype=np.float64)
     people = []
     for p in tracker.people:
