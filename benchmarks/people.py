@@ -7,9 +7,10 @@ models loaded once, each timed three times after a warm-up run; and the speaker 
 Input for the timing: a real talking head beside a MEAD clip (../shared/data/real), 360x360 each, looped to
 30 s. Speaker attribution: each of the 5 talking heads alone, and each beside PER_HEAD MEAD clips (20 of the
 24, each used once; the talking head on the left, then on the right), the share of speech frames whose
-speaking flag is on the talking head (and, beside, on the MEAD actor); and turn-taking:
-two talking heads side by side, the left one heard for 3 s, then the right one: the share of speech
-frames whose flag is on the person heard.
+speaking flag is on the talking head (and, beside, on the MEAD actor); and turn-taking: two talking heads
+side by side (both looped, both moving their lips), the left one heard for a turn, then the right one: two
+turns of 3 s (5 pairs) and three turns of 8 s (10 pairs): the share of speech frames whose flag is on the
+person heard.
 """
 from __future__ import annotations
 
@@ -44,15 +45,20 @@ def side_by_side(talking: Path, mead: Path, out: Path, seconds: float | None = N
     return out
 
 
-def turns(left: Path, right: Path, out: Path) -> Path:
-    """Two talking heads side by side for 6 s; the sound is the left one's for 3 s, then the right one's."""
-    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-i", str(left), "-i", str(right),
-                    "-filter_complex",
-                    "[0:v]scale=360:360,setsar=1,fps=25[a];[1:v]scale=360:360,setsar=1,fps=25[b];"
-                    "[a][b]hstack=inputs=2:shortest=1[v];[0:a]atrim=0:3,asetpts=PTS-STARTPTS,aresample=16000[x];"
-                    "[1:a]atrim=3:6,asetpts=PTS-STARTPTS,aresample=16000[y];[x][y]concat=n=2:v=0:a=1[au]",
-                    "-map", "[v]", "-map", "[au]", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
-                    "-c:a", "aac", "-t", "6", str(out)], check=True)
+def turns(left: Path, right: Path, out: Path, turn_s: float, n: int) -> Path:
+    """Two talking heads side by side (each looped, so both keep moving their lips), n turns of turn_s: the
+    sound is the left one's own for the first turn, the right one's for the second, and so on."""
+    g = ("[0:v]scale=360:360,setsar=1,fps=25[a];[1:v]scale=360:360,setsar=1,fps=25[b];[a][b]hstack=inputs=2:shortest=1[v];"
+         f"[0:a]asplit={(n + 1) // 2}" + "".join(f"[s{j}]" for j in range(0, n, 2)) + ";")
+    if n > 1:
+        g += f"[1:a]asplit={n // 2}" + "".join(f"[s{j}]" for j in range(1, n, 2)) + ";"
+    for j in range(n):
+        g += f"[s{j}]atrim={j * turn_s}:{(j + 1) * turn_s},asetpts=PTS-STARTPTS,aresample=16000[p{j}];"
+    g += "".join(f"[p{j}]" for j in range(n)) + f"concat=n={n}:v=0:a=1[au]"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-stream_loop", "-1", "-i", str(left),
+                    "-stream_loop", "-1", "-i", str(right), "-filter_complex", g, "-map", "[v]", "-map", "[au]",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
+                    "-t", str(turn_s * n), str(out)], check=True)
     return out
 
 
@@ -72,8 +78,7 @@ def main() -> None:
     talking = sorted((real / "talking").glob("face*.mp4"))
     speech = SpeechConfig(check_language=False)
     engines = {m: emoannot.load(device="cpu", faces=FaceConfig(people=m), speech=speech) for m in PeopleMode}
-    doc = {"machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores", "timing": {}, "speaker": {},
-           "turns": {}}
+    doc = {"machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores", "timing": {}, "speaker": {}}
     with tempfile.TemporaryDirectory() as tmp:
         clip = side_by_side(talking[0], real / "mead" / MEAD[0], Path(tmp) / "two.mp4", 30.0)
         for mode, engine in engines.items():
@@ -103,24 +108,30 @@ def main() -> None:
                                                        "on_the_talking_head": round(shares[0], 2) if shares else 0.0,
                                                        "on_the_mead_actor": round(shares[1], 2) if len(shares) > 1 else None}
                 print(t.name, label, doc["speaker"][f"{t.name} {label}"], flush=True)
-        # turn-taking: two talking heads side by side, the audio of the left one for 3 s, then of the right one
-        for i in range(len(talking)):
-            left, right = talking[i], talking[(i + 1) % len(talking)]
-            clip = turns(left, right, Path(tmp) / f"t{i}.mp4")
-            a = emoannot.annotate(clip, engines[PeopleMode.all])
-            ranked = sorted(a.people, key=lambda p: np.nanmean(p.track.box[:, 0]))
-            right_turn = a.times >= 3.0
-            correct = sum(int((p.speaking & a.speech & (right_turn if j else ~right_turn)).sum())
-                          for j, p in enumerate(ranked[:2]))
-            doc["turns"][f"{left.name} then {right.name}"] = {"people": len(a.people),
-                                                              "speech_frames": int(a.speech.sum()),
-                                                              "on_the_right_person": round(correct / max(a.speech.sum(), 1), 2)}
-            print("turns", left.name, right.name, doc["turns"][f"{left.name} then {right.name}"], flush=True)
+        # turn-taking: two talking heads side by side, the sound of the left one, then of the right one, ...
+        for turn_s, n, pairs in ((3.0, 2, 1), (8.0, 3, 2)):
+            key = f"turns of {turn_s:g} s"
+            doc[key] = {}
+            for i in range(len(talking)):
+                for step in range(1, pairs + 1):
+                    left, right = talking[i], talking[(i + step) % len(talking)]
+                    clip = turns(left, right, Path(tmp) / f"t{turn_s:g}_{i}{step}.mp4", turn_s, n)
+                    a = emoannot.annotate(clip, engines[PeopleMode.all])
+                    ranked = sorted(a.people, key=lambda p: np.nanmean(p.track.box[:, 0]))
+                    heard_right = (np.floor(a.times / turn_s) % 2).astype(bool)
+                    correct = sum(int((p.speaking & a.speech & (heard_right if j else ~heard_right)).sum())
+                                  for j, p in enumerate(ranked[:2]))
+                    doc[key][f"{left.name} then {right.name}"] = {
+                        "people": len(a.people), "speech_frames": int(a.speech.sum()),
+                        "on_the_person_heard": round(correct / max(a.speech.sum(), 1), 2)}
+                    print(key, left.name, right.name, doc[key][f"{left.name} then {right.name}"], flush=True)
     for kind in ("alone", "beside"):
         shares = [v["on_the_talking_head"] for k, v in doc["speaker"].items() if kind in k]
         doc[f"speaker_{kind}_clips_at_or_above_0.8"] = f"{sum(s >= 0.8 for s in shares)} of {len(shares)}"
-    shares = [v["on_the_right_person"] for v in doc["turns"].values()]
-    doc["turns_clips_at_or_above_0.8"] = f"{sum(s >= 0.8 for s in shares)} of {len(shares)}"
+    for key in ("turns of 3 s", "turns of 8 s"):
+        shares = [v["on_the_person_heard"] for v in doc[key].values()]
+        doc[f"{key}: clips at or above 0.8"] = f"{sum(s >= 0.8 for s in shares)} of {len(shares)}"
+        doc[f"{key}: mean"] = round(float(np.mean(shares)), 2)
     args.out.write_text(json.dumps(doc, indent=2) + "\n")
 
 

@@ -53,6 +53,12 @@ def _native_stderr_silenced() -> Iterator[None]:
         os.close(devnull)
 
 
+SAME_FACE_IOU = 0.3  #: two detections overlapping more than this are one face
+#: with several people, the full-range detector also looks every FAR_EVERY frames for faces the short-range
+#: one misses, and on every frame while it finds some
+FAR_EVERY = 10
+
+
 class FaceDetector:
     """mediapipe short-range detector, with the full-range one for small or far faces."""
 
@@ -80,6 +86,17 @@ class FaceDetector:
         if not dets and self.full is not None:
             dets = [d for d in self._run(self.full, rgb) if d.score >= self.cfg.min_confidence]
         return dets
+
+    def detect_everyone(self, rgb: np.ndarray, look_far: bool) -> tuple[list[Detection], bool]:
+        """Every face, near and far: the short-range detector's faces, plus, when `look_far`, those only the
+        full-range one finds (small faces beside large ones, which detect() misses); and whether there were
+        such faces."""
+        dets = self.detect(rgb)
+        if not look_far or self.full is None:
+            return dets, False
+        far = [d for d in self._run(self.full, rgb) if d.score >= self.cfg.min_confidence]
+        extra = [d for d in far if all(_iou(d.box, n.box) < SAME_FACE_IOU for n in dets)]
+        return dets + extra, bool(extra)
 
     @staticmethod
     def _run(model, rgb: np.ndarray) -> list[Detection]:
@@ -342,9 +359,13 @@ def track_people(frames: Iterable[Frame], cfg: FaceConfig, detector: FaceDetecto
             if np.isfinite(m):
                 builder.mouth[index] = m
 
+    far_faces = False  # the full-range detector found faces the short-range one missed, last time it looked
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="emoannot-mouth") as pool:
         for frame, first in _frames_and_ticks(frames, times, seen, hook, total):
-            for p, det, box in tracker.update(frame.time_s, frame.rgb, detector.detect(frame.rgb)):
+            look_far = far_faces or frame.index % FAR_EVERY == 0
+            dets, found = detector.detect_everyone(frame.rgb, look_far)
+            far_faces = found if look_far else far_faces
+            for p, det, box in tracker.update(frame.time_s, frame.rgb, dets):
                 p.builder.add(frame, det, box, first, cfg)
                 patches = mouth_patches(frame.rgb, box)
                 if patches is not None and p.patches is not None and p.last_frame == frame.index - 1:

@@ -1,30 +1,34 @@
-"""Who is speaking: each stretch of speech (voice-activity segments cut into windows of at most WINDOW_S)
-goes to the visible person whose mouth moves in step with the voice, or to nobody (off-screen speech, a
-still face).
+"""Who is speaking: at every tick of speech, the visible person whose mouth moves in step with the voice,
+or nobody (off-screen speech, a still face).
 
 Mouth movement against the audio energy: faces.track_people measures, at every frame, how much each
-person's mouth moved beyond their eyes region (optical flow; head movement cancels out). Within a window,
-that series is correlated (Pearson) with the loudness of the audio at the same frames (log RMS over 80 ms),
-allowing the mouth to lead or trail the sound by LAGS_S; a person's sync is their best correlation. Among
-the people seen in at least SEEN_MIN of the window's frames whose sync reaches SYNC_MIN, the speaker is the
-one with the highest sync plus PRIOR x their sync over all the speech of the video (a window of a few
-seconds is weak evidence; who follows the voice over the whole video is likely still speaking). A window
-nobody reaches SYNC_MIN in goes to the person who wins over all the speech, if seen in it. Someone mouthing
-words to another sound, or moving their face while listening, does not move in step with this voice.
+person's mouth moved beyond their eyes region (optical flow; head movement cancels out). Around each tick
+of speech (every frame within LOCAL_S, pauses included: a speaker's mouth rests when the sound does), that
+series is correlated (Pearson) with the loudness of the audio at the same frames (log RMS over 80 ms),
+allowing the mouth to lead or trail the sound by LAGS_S: a person's local sync is their best correlation,
+plus PRIOR x their sync over all the speech frames of the video.
+A person counts at a tick only if seen in at least SEEN_MIN of those frames with a moving mouth (MOVE_MIN).
+"Nobody" scores SYNC_MIN. The speaker sequence is the one with the highest total score over the ticks
+(Viterbi), where each change of speaker inside continuous speech costs SWITCH (changes across a pause of
+PAUSE_S or more are free): a few seconds of speech are weak evidence, so one speaker's stretch is decided on
+all of it, while a turn that lasts is still found. Someone mouthing words to another sound, or moving their
+face while listening, does not move in step with this voice.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from emoannot.records import Person, Segment
-from emoannot.timeline import MODEL_FPS, n_ticks
+from emoannot.timeline import MODEL_FPS, segments_to_mask, tick_times
 
-WINDOW_S = 3.0  #: speech is attributed in windows of at most this long (turns inside a segment)
-SYNC_MIN = 0.05  #: the lowest mouth-voice correlation that makes a speaker
-SEEN_MIN = 0.5  #: a person must be seen in this share of a window's frames to be its speaker
+LOCAL_S = 1.5  #: a tick's local sync is measured on the speech frames within this many seconds of it
+SYNC_MIN = 0.05  #: the score of "nobody": the lowest mouth-voice correlation that makes a speaker
+SEEN_MIN = 0.5  #: a person must be seen in this share of those frames to be the speaker
 LAGS_S = (-0.08, 0.16)  #: the sound may come this much before (negative) or after the mouth movement
-PRIOR = 0.5  #: weight of a person's sync over all the speech in each window's choice
-MIN_FRAMES = 8  #: fewer frames than this in a window: too few to correlate, nobody
+PRIOR = 0.25  #: weight of a person's sync over all the speech, added to their local sync
+SWITCH = 0.08  #: cost of a change of speaker, in sync x seconds (0.1 more sync for 0.8 s pays for one)
+PAUSE_S = 0.5  #: a change of speaker across a pause in the speech at least this long costs nothing
+MIN_FRAMES = 8  #: fewer frames than this: too few to correlate
 #: a mouth whose median movement in a window is below this (optical flow, pixels per frame of the 48 x 32 mouth
 #: patch: faces.mouth_motion) is still there: video noise, not speech (speaking mouths: 0.2-0.8)
 MOVE_MIN = 0.05
@@ -53,16 +57,6 @@ def loudness_at(energy: np.ndarray, times: np.ndarray) -> np.ndarray:
     return np.where(inside, energy[np.clip(idx, 0, len(energy) - 1)], energy.min())
 
 
-def windows(speech: tuple[Segment, ...]) -> list[tuple[float, float]]:
-    """The speech as (start, end) seconds, each segment cut into equal parts of at most WINDOW_S."""
-    out = []
-    for s in speech:
-        parts = max(1, int(np.ceil((s.end - s.start) / WINDOW_S)))
-        edges = np.linspace(s.start, s.end, parts + 1)
-        out += [(float(a), float(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
-    return out
-
-
 def sync(mouth: np.ndarray, times: np.ndarray, energy: np.ndarray) -> float:
     """The best correlation of a mouth-movement series with the loudness over LAGS_S (NaN: too few frames, or
     a mouth that does not move)."""
@@ -77,14 +71,14 @@ def sync(mouth: np.ndarray, times: np.ndarray, energy: np.ndarray) -> float:
     return best if np.isfinite(best) else float("nan")
 
 
-def syncs(sel: np.ndarray, people: tuple[Person, ...], times: np.ndarray, energy: np.ndarray) -> dict[int, float]:
-    """For the frames `sel`: person id -> sync, for the people seen in at least SEEN_MIN of those frames
-    (NaN: seen, but too few frames or no movement to correlate)."""
+def syncs(frames: np.ndarray, people: tuple[Person, ...], times: np.ndarray, energy: np.ndarray) -> dict[int, float]:
+    """For the frames at the indices `frames`: person id -> sync, for the people seen in at least SEEN_MIN of
+    them (NaN: seen, but too few frames or no movement to correlate)."""
     out = {}
     for p in people:
-        m = p.mouth[sel]
-        if np.isfinite(m).sum() >= max(1, SEEN_MIN * sel.sum()):
-            out[p.id] = sync(m, times[sel], energy)
+        m = p.mouth[frames]
+        if np.isfinite(m).sum() >= max(1, SEEN_MIN * len(frames)):
+            out[p.id] = sync(m, times[frames], energy)
     return out
 
 
@@ -93,17 +87,41 @@ def attribute(people: tuple[Person, ...], speech: tuple[Segment, ...], times: np
     """person id -> [K] bool: the ticks where that person is the one speaking (`times`: the frame times,
     `energy`: energy_track of the audio); the rule is in the module's docstring."""
     out = {p.id: np.zeros(k, bool) for p in people}
-    in_speech = np.zeros(len(times), bool)
-    for s in speech:
-        in_speech |= (times >= s.start) & (times < s.end)
-    overall = {pid: v for pid, v in syncs(in_speech, people, times, energy).items() if np.isfinite(v)}
-    winner = max(overall, key=overall.get, default=None)
-    if winner is not None and overall[winner] < SYNC_MIN:
-        winner = None
-    for w in windows(speech):
-        here = syncs((times >= w[0]) & (times < w[1]), people, times, energy)
-        able = {pid: v + PRIOR * overall.get(pid, 0.0) for pid, v in here.items() if np.isfinite(v) and v >= SYNC_MIN}
-        who = max(able, key=able.get) if able else (winner if winner in here else None)
-        if who is not None:
-            out[who][int(np.floor(w[0] * MODEL_FPS)):min(k, n_ticks(w[1]))] = True
+    ticks = np.flatnonzero(segments_to_mask(speech, tick_times(k)))
+    if not people or not len(ticks):
+        return out
+    overall = syncs(np.flatnonzero(segments_to_mask(speech, times)), people, times, energy)
+    centres = tick_times(k)[ticks]
+    lo = np.searchsorted(times, centres - LOCAL_S, "left")  # frame times are increasing
+    hi = np.searchsorted(times, centres + LOCAL_S, "right")
+    score = np.full((len(ticks), len(people) + 1), SYNC_MIN)  # the last column: nobody
+    for row in range(len(ticks)):
+        here = syncs(np.arange(lo[row], hi[row]), people, times, energy)
+        for col, p in enumerate(people):
+            v = here.get(p.id, float("nan"))
+            score[row, col] = v + PRIOR * np.nan_to_num(overall.get(p.id, 0.0)) if np.isfinite(v) else -np.inf
+    step = 1 / MODEL_FPS
+    pause = np.diff(ticks) * step >= PAUSE_S + step - 1e-9
+    path = viterbi(score * step, np.where(pause, 0.0, SWITCH))
+    for row, col in enumerate(path):
+        if col < len(people):
+            out[people[col].id][ticks[row]] = True
     return out
+
+
+def viterbi(score: np.ndarray, switch: np.ndarray) -> np.ndarray:
+    """[T] the state sequence with the highest sum of score[t, state] minus switch[t - 1] at each change
+    between t - 1 and t (score: [T, S], -inf where a state is impossible; switch: [T - 1])."""
+    n_t, n_s = score.shape
+    total = score[0].copy()
+    back = np.zeros((n_t, n_s), np.int64)
+    stay = np.eye(n_s, dtype=bool)
+    for t in range(1, n_t):
+        options = total[:, None] - np.where(stay, 0.0, switch[t - 1])  # [from, to]
+        back[t] = options.argmax(axis=0)
+        total = options.max(axis=0) + score[t]
+    path = np.zeros(n_t, np.int64)
+    path[-1] = int(total.argmax())
+    for t in range(n_t - 1, 0, -1):
+        path[t - 1] = back[t, path[t]]
+    return path

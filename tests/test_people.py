@@ -111,6 +111,24 @@ def test_ids_follow_people_who_swap_sides(people_engine, tmp_path):
         assert (centre_x(p, first) < SIDE) != (centre_x(p, second) < SIDE)  # the same id on the other side
 
 
+def test_ids_survive_two_people_crossing(people_engine, tmp_path):
+    """The talking head moves left to right across a wide frame, the MEAD actor right to left in front of it:
+    the faces overlap for about a second, the talking head hidden behind; each keeps their id (the one
+    that starts on the left ends on the right). The talking head's face is small beside the MEAD actor's
+    (the short-range detector alone misses it): both are found in most frames."""
+    size, width, speed = 240, 960, 150  # pixels, pixels, pixels per second: they meet at t = 2.4 s
+    clip = compose(tmp_path / "cross.mp4", "face2.mp4", "W011_front_sad_level3_001.mp4",
+                   f"[a]scale={size}:{size}[a2];[b]scale={size}:{size}[b2];"
+                   f"color=c=black:s={width}x{SIDE}:r=25:d=6[bg];"
+                   f"[bg][a2]overlay=x='t*{speed}':y=60:shortest=1[m];"
+                   f"[m][b2]overlay=x='{width - size}-t*{speed}':y=60:shortest=1[v]")
+    a = emoannot.annotate(clip, people_engine)
+    assert len(a.people) == 2 and min(p.coverage for p in a.people) >= 0.6, [(p.id, p.coverage) for p in a.people]
+    start, end = a.times < 1.0, a.times > a.times[-1] - 0.8
+    for p in a.people:
+        assert (centre_x(p, start) < width / 2) != (centre_x(p, end) < width / 2)  # crossed, same id
+
+
 @pytest.mark.parametrize("hidden, name", [((2, 3), "hidden for 1 s"), ((1.5, 4.5), "gone for 3 s")])
 def test_a_person_keeps_their_id_through_an_occlusion(people_engine, tmp_path, hidden, name):
     t0, t1 = hidden

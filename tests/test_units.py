@@ -464,3 +464,51 @@ def test_batch_lock_on_an_unwritable_output_is_an_output_error(tmp_path):
     with pytest.raises(OutputError, match="cannot write"):
         with batch_lock(tmp_path / "afile" / "out"):
             pass
+
+
+def test_viterbi_pays_for_a_change_of_speaker_only_when_the_evidence_lasts():
+    from emoannot.speakers import viterbi
+
+    # state 1 is better by 0.5 for one step, then state 0 again: a blip, not worth a change costing 1.0
+    blip = np.array([[1.0, 0.0]] * 3 + [[0.0, 0.5]] + [[1.0, 0.0]] * 3)
+    assert viterbi(blip, np.full(6, 1.0)).tolist() == [0] * 7
+    # the same blip where changes are free (a pause): it is followed
+    assert viterbi(blip, np.zeros(6)).tolist() == [0, 0, 0, 1, 0, 0, 0]
+    # a lasting turn pays for its two changes
+    turn = np.array([[1.0, 0.0]] * 3 + [[0.0, 1.0]] * 4)
+    assert viterbi(turn, np.full(6, 1.0)).tolist() == [0, 0, 0, 1, 1, 1, 1]
+    # an impossible state (an unseen person) is never chosen, whatever it would have scored
+    gone = np.array([[1.0, 0.0, 0.05], [-np.inf, 5.0, 0.05], [1.0, 0.0, 0.05]])
+    assert 0 not in viterbi(gone, np.full(2, 10.0))[1:2]
+
+
+def test_speaker_follows_the_mouth_in_step_with_the_voice_and_no_still_mouth():
+    """Mouth series made from the loudness itself (in step), from another stretch of it (out of step) and a
+    still one: the voice goes to the one in step, turn by turn, never to the still mouth."""
+    from emoannot.faces import empty_track
+    from emoannot.records import Person
+    from emoannot.speakers import ENERGY_RATE, attribute, energy_track
+    from emoannot.timeline import tick_times
+
+    rng = np.random.default_rng(0)
+    rate, seconds, fps = 16000, 16.0, 25
+    # speech-like loudness: noise bursts of 0.1-0.3 s with gaps, the envelope changing at syllable rate
+    env = np.repeat(rng.uniform(0.05, 1.0, int(seconds * 5)) * (rng.random(int(seconds * 5)) > 0.3), rate // 5)
+    audio = (rng.standard_normal(len(env)) * env).astype(np.float32)
+    energy = energy_track(audio, rate)
+    times = np.arange(int(seconds * fps)) / fps
+    loud = energy[np.clip(np.round(times * ENERGY_RATE).astype(int), 0, len(energy) - 1)]
+    in_step = (loud - loud.min()).astype(np.float32)
+    out_of_step = np.roll(in_step, 37 * fps // 10)  # 3.7 s away
+    first = times < 8.0  # A moves with the voice for 8 s, then B
+    a = np.where(first, in_step, out_of_step).astype(np.float32)
+    b = np.where(first, out_of_step, in_step).astype(np.float32)
+    still = np.full(len(times), 0.001, np.float32)
+    track = empty_track(times)
+    people = tuple(Person(i + 1, track, m) for i, m in enumerate((a, b, still)))
+    k = len(tick_times(int(seconds * 10)))
+    out = attribute(people, (Segment(0.0, seconds),), times, energy, k)
+    t = tick_times(k)
+    assert out[1][t < 7.0].mean() > 0.9 and out[2][t > 9.0].mean() > 0.9
+    assert not out[3].any()
+    assert not (out[1] & out[2]).any()
