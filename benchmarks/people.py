@@ -1,6 +1,7 @@
 """What a second person costs (README "Several people"): the same two-person video annotated with
 --people main (one face tracked, fused with all the speech) and --people all (both tracked, fused each),
-models loaded once, each timed three times after a warm-up run; and the speaker attribution on real clips.
+models loaded once, each timed RUNS times (interleaved, after a warm-up run; the best counts); and the
+speaker attribution on real clips.
 
     .venv/bin/python benchmarks/people.py --shared ../shared    # writes benchmarks/people.json
 
@@ -31,6 +32,7 @@ from emoannot.config import FaceConfig, PeopleMode, SpeechConfig
 
 MEAD = ("W009_front_happy_level3_001.mp4", "M030_front_angry_level3_001.mp4", "W011_front_sad_level3_001.mp4",
         "W009_front_neutral_level1_001.mp4", "M030_front_happy_level3_001.mp4")
+RUNS = 5  #: timed runs of each mode (the best counts)
 PER_HEAD = 4  #: MEAD neighbours per talking head (all 24 clips in turn), left and right alternately
 
 
@@ -73,6 +75,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared")
     ap.add_argument("--out", type=Path, default=Path(__file__).with_name("people.json"))
+    ap.add_argument("--timing-only", action="store_true", help="measure the cost only; print, write nothing")
     args = ap.parse_args()
     real = args.shared / "data" / "real"
     talking = sorted((real / "talking").glob("face*.mp4"))
@@ -81,18 +84,22 @@ def main() -> None:
     doc = {"machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores", "timing": {}, "speaker": {}}
     with tempfile.TemporaryDirectory() as tmp:
         clip = side_by_side(talking[0], real / "mead" / MEAD[0], Path(tmp) / "two.mp4", 30.0)
-        for mode, engine in engines.items():
+        runs = {mode: [] for mode in engines}
+        for engine in engines.values():
             emoannot.annotate(clip, engine)  # warm-up: lazy models load here
-            runs = []
-            for _ in range(3):
+        for _ in range(RUNS):  # interleaved, so a change in the machine's load falls on both
+            for mode, engine in engines.items():
                 t0 = time.perf_counter()
                 a = emoannot.annotate(clip, engine)
-                runs.append(time.perf_counter() - t0)
-            doc["timing"][mode.value] = {"seconds": [round(r, 2) for r in runs], "frames": a.n_frames,
-                                        "people": len(a.people)}
-            print(mode.value, doc["timing"][mode.value], flush=True)
+                runs[mode].append(time.perf_counter() - t0)
+                doc["timing"][mode.value] = {"seconds": [round(r, 2) for r in runs[mode]], "frames": a.n_frames,
+                                            "people": len(a.people)}
+        print(doc["timing"], flush=True)
         best = {m: min(v["seconds"]) for m, v in doc["timing"].items()}
         doc["timing"]["all_over_main"] = round(best["all"] / best["main"], 2)
+        if args.timing_only:
+            print(doc["timing"])
+            return
         mead = sorted((real / "mead").glob("*.mp4"))
         for i, t in enumerate(talking):
             clips = [("alone", t, False)]

@@ -54,9 +54,9 @@ def _native_stderr_silenced() -> Iterator[None]:
 
 
 SAME_FACE_IOU = 0.3  #: two detections overlapping more than this are one face
-#: with several people, the full-range detector also looks every FAR_EVERY frames for faces the short-range
-#: one misses, and on every frame while it finds some
-FAR_EVERY = 10
+#: with several people, the full-range detector also looks for faces the short-range one misses (small faces
+#: beside large ones) once every FAR_EVERY_S seconds, and on every frame while it finds some
+FAR_EVERY_S = 1.0
 
 
 class FaceDetector:
@@ -249,7 +249,6 @@ class _Person:
     hist: np.ndarray
     last: float
     builder: _Builder
-    patches: tuple[np.ndarray, np.ndarray] | None = None  #: mouth and eyes patches of the last frame seen
     last_frame: int = -2
 
 
@@ -296,33 +295,45 @@ class _PeopleTracker:
         return out
 
 
-MOUTH_SIZE, EYES_SIZE = (48, 32), (48, 24)  #: mouth and eyes regions are compared at these sizes (w, h)
-#: Farneback optical flow on those small patches: pyramid scale, levels, window, iterations, poly_n, poly_sigma
+#: the mouth region (x0, x1, y0, y1 as fractions of the face box: the lower half, its middle 60 %) and the
+#: eyes region, and the sizes (w, h) they are compared at
+MOUTH_REGION, MOUTH_SIZE = (0.2, 0.8, 0.55, 1.05), (48, 32)
+EYES_REGION, EYES_SIZE = (0.1, 0.9, 0.15, 0.45), (48, 24)
+#: Farneback optical flow on those patches: pyramid scale, levels, window, iterations, poly_n, poly_sigma
 FLOW = (0.5, 2, 9, 2, 5, 1.1)
+#: eyes-patch pixels -> mouth-patch pixels, x and y (the two regions have different sizes in the face box)
+EYES_TO_MOUTH = np.array([(MOUTH_SIZE[0] / (MOUTH_REGION[1] - MOUTH_REGION[0])) / (EYES_SIZE[0] / (EYES_REGION[1] - EYES_REGION[0])),
+                          (MOUTH_SIZE[1] / (MOUTH_REGION[3] - MOUTH_REGION[2])) / (EYES_SIZE[1] / (EYES_REGION[3] - EYES_REGION[2]))],
+                         np.float32)
 
 
-def mouth_patches(rgb: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """The mouth region (the lower half of the face box, its middle 60 %) and the eyes region, small and grey."""
-    import cv2
-
+def face_regions(rgb: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Copies of the mouth region and the eyes region of a face (None when either is a sliver)."""
     h, w = rgb.shape[:2]
     x, y, bw, bh = box
-    regions = (((y + 0.55 * bh, y + 1.05 * bh, x + 0.2 * bw, x + 0.8 * bw), MOUTH_SIZE),
-               ((y + 0.15 * bh, y + 0.45 * bh, x + 0.1 * bw, x + 0.9 * bw), EYES_SIZE))
     out = []
-    for (y0, y1, x0, x1), size in regions:
-        y0, y1, x0, x1 = int(max(0, y0)), int(min(h, y1)), int(max(0, x0)), int(min(w, x1))
+    for fx0, fx1, fy0, fy1 in (MOUTH_REGION, EYES_REGION):
+        x0, x1 = int(max(0, x + fx0 * bw)), int(min(w, x + fx1 * bw))
+        y0, y1 = int(max(0, y + fy0 * bh)), int(min(h, y + fy1 * bh))
         if y1 - y0 < 4 or x1 - x0 < 4:
             return None
-        small = cv2.resize(rgb[y0:y1, x0:x1], size, interpolation=cv2.INTER_AREA)
-        out.append(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
+        out.append(rgb[y0:y1, x0:x1].copy())
     return out[0], out[1]
 
 
+def mouth_patches(regions: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """face_regions made small and grey, at MOUTH_SIZE and EYES_SIZE."""
+    import cv2
+
+    mouth, eyes = (cv2.cvtColor(cv2.resize(r, size, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
+                   for r, size in zip(regions, (MOUTH_SIZE, EYES_SIZE)))
+    return mouth, eyes
+
+
 def mouth_motion(prev: tuple[np.ndarray, np.ndarray] | None, now: tuple[np.ndarray, np.ndarray] | None) -> float:
-    """How much the mouth moved since the previous frame beyond what the whole face moved: the mean length of
+    """How much the mouth moved between two frames' mouth_patches beyond what the whole face moved: the mean length of
     the optical flow in the mouth region once the mean flow of the eyes region (the head moving, the camera
-    panning) is taken away; in pixels of the small mouth patch, so the same for near and far faces (NaN
+    panning) is taken away; in pixels of the 48 x 32 mouth patch, so the same for near and far faces (NaN
     without both frames)."""
     import cv2
 
@@ -330,11 +341,11 @@ def mouth_motion(prev: tuple[np.ndarray, np.ndarray] | None, now: tuple[np.ndarr
         return float("nan")
     mouth = cv2.calcOpticalFlowFarneback(prev[0], now[0], None, *FLOW, 0)
     eyes = cv2.calcOpticalFlowFarneback(prev[1], now[1], None, *FLOW, 0)
-    rel = mouth - eyes.reshape(-1, 2).mean(axis=0)
+    rel = mouth - eyes.reshape(-1, 2).mean(axis=0) * EYES_TO_MOUTH
     return float(np.hypot(rel[..., 0], rel[..., 1]).mean())
 
 
-MOTION_PENDING = 256  #: mouth_motion results waiting at most (small patches: a few hundred kB)
+MOTION_PENDING = 256  #: face regions waiting for mouth_motion at most (tens of MB for large faces)
 
 
 def track_people(frames: Iterable[Frame], cfg: FaceConfig, detector: FaceDetector,
@@ -351,6 +362,13 @@ def track_people(frames: Iterable[Frame], cfg: FaceConfig, detector: FaceDetecto
     seen: set[int] = set()
     tracker = _PeopleTracker(cfg)
     pending: deque = deque()  # (builder, frame index, future of mouth_motion)
+    last_patches: dict[int, tuple[np.ndarray, np.ndarray] | None] = {}  # person id -> patches (worker only)
+
+    def motion(pid: int, regions: tuple[np.ndarray, np.ndarray] | None, follows: bool) -> float:
+        """On the worker, in frame order: this frame's patches, and the motion since the previous frame."""
+        patches = mouth_patches(regions) if regions is not None else None
+        prev, last_patches[pid] = last_patches.get(pid) if follows else None, patches
+        return mouth_motion(prev, patches)
 
     def collect(limit: int) -> None:
         while len(pending) > limit or (pending and pending[0][2].done()):
@@ -359,18 +377,19 @@ def track_people(frames: Iterable[Frame], cfg: FaceConfig, detector: FaceDetecto
             if np.isfinite(m):
                 builder.mouth[index] = m
 
-    far_faces = False  # the full-range detector found faces the short-range one missed, last time it looked
+    far_faces, looked = False, -np.inf  # the full-range detector found faces the short-range one missed; when
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="emoannot-mouth") as pool:
         for frame, first in _frames_and_ticks(frames, times, seen, hook, total):
-            look_far = far_faces or frame.index % FAR_EVERY == 0
+            look_far = far_faces or frame.time_s - looked >= FAR_EVERY_S
             dets, found = detector.detect_everyone(frame.rgb, look_far)
-            far_faces = found if look_far else far_faces
+            if look_far:
+                far_faces, looked = found, frame.time_s
             for p, det, box in tracker.update(frame.time_s, frame.rgb, dets):
                 p.builder.add(frame, det, box, first, cfg)
-                patches = mouth_patches(frame.rgb, box)
-                if patches is not None and p.patches is not None and p.last_frame == frame.index - 1:
-                    pending.append((p.builder, frame.index, pool.submit(mouth_motion, p.patches, patches)))
-                p.patches, p.last_frame = patches, frame.index
+                follows = p.last_frame == frame.index - 1
+                pending.append((p.builder, frame.index,
+                                pool.submit(motion, p.id, face_regions(frame.rgb, box), follows)))
+                p.last_frame = frame.index
             collect(MOTION_PENDING)
         collect(0)
     times_arr = np.asarray(times, dtype=np.float64)
