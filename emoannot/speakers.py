@@ -71,6 +71,31 @@ def sync(mouth: np.ndarray, times: np.ndarray, energy: np.ndarray) -> float:
     return best if np.isfinite(best) else float("nan")
 
 
+def window_syncs(mouth: np.ndarray, times: np.ndarray, energy: np.ndarray, lo: np.ndarray, hi: np.ndarray
+                 ) -> np.ndarray:
+    """[W] sync() of the frames lo[w]:hi[w] for every window w at once (running sums), NaN where the person
+    is seen in fewer than SEEN_MIN of those frames, or sync() would be NaN."""
+    ok = np.isfinite(mouth)
+    x = np.where(ok, mouth, 0.0).astype(np.float64)
+    run = lambda v: np.concatenate([[0.0], np.cumsum(v)])  # noqa: E731
+    count, sx, sxx = run(ok.astype(np.float64)), run(x), run(x * x)
+    n = count[hi] - count[lo]
+    best = np.full(len(lo), -np.inf)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mx, vx = (sx[hi] - sx[lo]) / n, (sxx[hi] - sxx[lo]) / n - ((sx[hi] - sx[lo]) / n) ** 2
+        for lag in np.arange(LAGS_S[0], LAGS_S[1] + 1e-9, 0.04):
+            y = np.where(ok, loudness_at(energy, times + lag).astype(np.float64), 0.0)
+            sy, syy, sxy = run(y), run(y * y), run(x * y)
+            my = (sy[hi] - sy[lo]) / n
+            vy = (syy[hi] - syy[lo]) / n - my ** 2
+            r = ((sxy[hi] - sxy[lo]) / n - mx * my) / np.sqrt(vx * vy)
+            best = np.where(np.isfinite(r) & (vx > 1e-12) & (vy > 1e-12), np.maximum(best, r), best)
+    moving = np.array([n[w] > 0 and np.median(mouth[lo[w]:hi[w]][ok[lo[w]:hi[w]]]) >= MOVE_MIN
+                       for w in range(len(lo))], bool)
+    keep = (n >= np.maximum(MIN_FRAMES, SEEN_MIN * (hi - lo))) & moving & np.isfinite(best)
+    return np.where(keep, np.clip(best, -1.0, 1.0), np.nan)
+
+
 def syncs(frames: np.ndarray, people: tuple[Person, ...], times: np.ndarray, energy: np.ndarray) -> dict[int, float]:
     """For the frames at the indices `frames`: person id -> sync, for the people seen in at least SEEN_MIN of
     them (NaN: seen, but too few frames or no movement to correlate)."""
@@ -95,11 +120,9 @@ def attribute(people: tuple[Person, ...], speech: tuple[Segment, ...], times: np
     lo = np.searchsorted(times, centres - LOCAL_S, "left")  # frame times are increasing
     hi = np.searchsorted(times, centres + LOCAL_S, "right")
     score = np.full((len(ticks), len(people) + 1), SYNC_MIN)  # the last column: nobody
-    for row in range(len(ticks)):
-        here = syncs(np.arange(lo[row], hi[row]), people, times, energy)
-        for col, p in enumerate(people):
-            v = here.get(p.id, float("nan"))
-            score[row, col] = v + PRIOR * np.nan_to_num(overall.get(p.id, 0.0)) if np.isfinite(v) else -np.inf
+    for col, p in enumerate(people):
+        local = window_syncs(p.mouth, times, energy, lo, hi)
+        score[:, col] = np.where(np.isfinite(local), local + PRIOR * np.nan_to_num(overall.get(p.id, 0.0)), -np.inf)
     step = 1 / MODEL_FPS
     pause = np.diff(ticks) * step >= PAUSE_S + step - 1e-9
     path = viterbi(score * step, np.where(pause, 0.0, SWITCH))

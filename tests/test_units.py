@@ -512,3 +512,23 @@ def test_speaker_follows_the_mouth_in_step_with_the_voice_and_no_still_mouth():
     assert out[1][t < 7.0].mean() > 0.9 and out[2][t > 9.0].mean() > 0.9
     assert not out[3].any()
     assert not (out[1] & out[2]).any()
+
+
+def test_window_syncs_match_sync_window_by_window():
+    from emoannot.speakers import energy_track, sync, window_syncs
+
+    rng = np.random.default_rng(1)
+    audio = (rng.standard_normal(16000 * 12) * np.repeat(rng.uniform(0, 1, 60), 3200)).astype(np.float32)
+    energy = energy_track(audio, 16000)
+    times = np.arange(300) / 25
+    mouth = rng.uniform(0, 1, 300)
+    mouth[40:80] = np.nan  # unseen
+    mouth[200:260] = 0.01  # still
+    lo = rng.integers(0, 280, 40)
+    hi = np.minimum(lo + rng.integers(5, 90, 40), 300)
+    got = window_syncs(mouth, times, energy, lo, hi)
+    for w in range(40):
+        seg = mouth[lo[w]:hi[w]]
+        want = sync(seg, times[lo[w]:hi[w]], energy) if np.isfinite(seg).sum() >= 0.5 * len(seg) else np.nan
+        assert (np.isnan(want) and np.isnan(got[w])) or abs(want - got[w]) < 1e-7, (w, want, got[w])
+    assert np.isfinite(got).any() and np.isnan(got).any()
