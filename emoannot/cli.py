@@ -34,7 +34,7 @@ SHARED_OPTIONS = (
     ("asr_model", Annotated[AsrModel, typer.Option("--asr-model", help="tiny.en (English) or base (multilingual).")], AsrModel.tiny_en),
     ("asr_engine", Annotated[AsrEngine, typer.Option("--asr-engine")], AsrEngine.faster_whisper),
     ("extra_columns", Annotated[bool, typer.Option("--extra-columns", help="Add per-modality estimates (valence_visual, ...) and one probability per emotion category (p_happy, ...) to the CSV.")], False),
-    ("people", Annotated[PeopleMode, typer.Option("--people", help="main: one face, fused with all the speech. all: every face with its own id and valence/arousal in <name>.people.csv; voice and words go to the person whose mouth moves with them (experimental).")], PeopleMode.main),
+    ("people", Annotated[PeopleMode, typer.Option("--people", help="main: one face, fused with all the speech. all: every face with its own id and valence/arousal in <name>.people.csv; voice and words go to the person whose mouth moves with them (how often that is right: README, Several people).")], PeopleMode.main),
     ("quiet", Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")], False),
 )
 

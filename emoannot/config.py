@@ -53,7 +53,7 @@ class FaceConfig:
     smooth: float = 0.6  #: weight of the new box in the exponential smoothing of the tracked box
     crop_margin: float = 1.15  #: crop side relative to the detector box's longer side
     full_range_fallback: bool = True  #: try the full-range detector where the short-range one finds nothing
-    people: PeopleMode = PeopleMode.main  #: "all" tracks everyone (speaker attribution is experimental: README)
+    people: PeopleMode = PeopleMode.main  #: "all" tracks everyone (speaker attribution measured: README "Several people")
     forget_s: float = 10.0  #: a person unseen this long is not matched again by appearance (a new id instead)
     min_person_s: float = 0.5  #: tracks seen for less than this are dropped (detector flicker), not people
 
