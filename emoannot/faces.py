@@ -302,9 +302,8 @@ EYES_REGION, EYES_SIZE = (0.1, 0.9, 0.15, 0.45), (48, 24)
 #: Farneback optical flow on those patches: pyramid scale, levels, window, iterations, poly_n, poly_sigma
 FLOW = (0.5, 2, 9, 2, 5, 1.1)
 #: eyes-patch pixels -> mouth-patch pixels, x and y (the two regions have different sizes in the face box)
-EYES_TO_MOUTH = np.array([(MOUTH_SIZE[0] / (MOUTH_REGION[1] - MOUTH_REGION[0])) / (EYES_SIZE[0] / (EYES_REGION[1] - EYES_REGION[0])),
-                          (MOUTH_SIZE[1] / (MOUTH_REGION[3] - MOUTH_REGION[2])) / (EYES_SIZE[1] / (EYES_REGION[3] - EYES_REGION[2]))],
-                         np.float32)
+EYES_TO_MOUTH = (np.array(MOUTH_SIZE, np.float32) / np.subtract(MOUTH_REGION[1::2], MOUTH_REGION[::2])
+                 * np.subtract(EYES_REGION[1::2], EYES_REGION[::2]) / np.array(EYES_SIZE)).astype(np.float32)
 
 
 def face_regions(rgb: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -331,10 +330,10 @@ def mouth_patches(regions: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, n
 
 
 def mouth_motion(prev: tuple[np.ndarray, np.ndarray] | None, now: tuple[np.ndarray, np.ndarray] | None) -> float:
-    """How much the mouth moved between two frames' mouth_patches beyond what the whole face moved: the mean length of
-    the optical flow in the mouth region once the mean flow of the eyes region (the head moving, the camera
-    panning) is taken away; in pixels of the 48 x 32 mouth patch, so the same for near and far faces (NaN
-    without both frames)."""
+    """How much the mouth moved between two frames' mouth_patches beyond what the whole face moved: the mean
+    length of the optical flow in the mouth region once the mean flow of the eyes region (the head moving, the
+    camera panning) is taken away; in pixels of the 48 x 32 mouth patch, so the same for near and far faces
+    (NaN without both frames)."""
     import cv2
 
     if prev is None or now is None:

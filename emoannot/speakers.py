@@ -6,8 +6,8 @@ person's mouth moved beyond their eyes region (optical flow; head movement cance
 of speech (every frame within LOCAL_S, pauses included: a speaker's mouth rests when the sound does), that
 series is correlated (Pearson) with the loudness of the audio at the same frames (log RMS over 80 ms),
 allowing the mouth to lead or trail the sound by LAGS_S: a person's local sync is their best correlation,
-plus PRIOR x their sync over all the speech frames of the video.
-A person counts at a tick only if seen in at least SEEN_MIN of those frames with a moving mouth (MOVE_MIN).
+plus PRIOR x their sync over all the speech frames of the video. A person counts at a tick only if seen in
+at least SEEN_MIN of those frames with a moving mouth (MOVE_MIN).
 "Nobody" scores SYNC_MIN. The speaker sequence is the one with the highest total score over the ticks
 (Viterbi), where each change of speaker inside continuous speech costs SWITCH (changes across a pause of
 PAUSE_S or more are free): a few seconds of speech are weak evidence, so one speaker's stretch is decided on
@@ -21,7 +21,7 @@ import numpy as np
 from emoannot.records import Person, Segment
 from emoannot.timeline import MODEL_FPS, segments_to_mask, tick_times
 
-LOCAL_S = 1.5  #: a tick's local sync is measured on the speech frames within this many seconds of it
+LOCAL_S = 1.5  #: a tick's local sync is measured on every frame within this many seconds of it
 SYNC_MIN = 0.05  #: the score of "nobody": the lowest mouth-voice correlation that makes a speaker
 SEEN_MIN = 0.5  #: a person must be seen in this share of those frames to be the speaker
 LAGS_S = (-0.08, 0.16)  #: the sound may come this much before (negative) or after the mouth movement
