@@ -57,24 +57,11 @@ def loudness_at(energy: np.ndarray, times: np.ndarray) -> np.ndarray:
     return np.where(inside, energy[np.clip(idx, 0, len(energy) - 1)], energy.min())
 
 
-def sync(mouth: np.ndarray, times: np.ndarray, energy: np.ndarray) -> float:
-    """The best correlation of a mouth-movement series with the loudness over LAGS_S (NaN: too few frames, or
-    a mouth that does not move)."""
-    ok = np.isfinite(mouth)
-    if ok.sum() < MIN_FRAMES or np.median(mouth[ok]) < MOVE_MIN or np.std(mouth[ok]) == 0:
-        return float("nan")
-    best = -np.inf
-    for lag in np.arange(LAGS_S[0], LAGS_S[1] + 1e-9, 0.04):
-        loud = loudness_at(energy, times[ok] + lag)
-        if np.std(loud) > 0:
-            best = max(best, float(np.corrcoef(mouth[ok], loud)[0, 1]))
-    return best if np.isfinite(best) else float("nan")
-
-
 def window_syncs(mouth: np.ndarray, times: np.ndarray, energy: np.ndarray, lo: np.ndarray, hi: np.ndarray
                  ) -> np.ndarray:
-    """[W] sync() of the frames lo[w]:hi[w] for every window w at once (running sums), NaN where the person
-    is seen in fewer than SEEN_MIN of those frames, or sync() would be NaN."""
+    """[W] for every window w of frames lo[w]:hi[w] at once (running sums): the best correlation (Pearson) of
+    the mouth-movement series with the loudness over LAGS_S; NaN where the person is seen in fewer than
+    SEEN_MIN of those frames or in fewer than MIN_FRAMES, or their mouth does not move (MOVE_MIN)."""
     ok = np.isfinite(mouth)
     x = np.where(ok, mouth, 0.0).astype(np.float64)
     run = lambda v: np.concatenate([[0.0], np.cumsum(v)])  # noqa: E731
@@ -96,17 +83,6 @@ def window_syncs(mouth: np.ndarray, times: np.ndarray, energy: np.ndarray, lo: n
     return np.where(keep, np.clip(best, -1.0, 1.0), np.nan)
 
 
-def syncs(frames: np.ndarray, people: tuple[Person, ...], times: np.ndarray, energy: np.ndarray) -> dict[int, float]:
-    """For the frames at the indices `frames`: person id -> sync, for the people seen in at least SEEN_MIN of
-    them (NaN: seen, but too few frames or no movement to correlate)."""
-    out = {}
-    for p in people:
-        m = p.mouth[frames]
-        if np.isfinite(m).sum() >= max(1, SEEN_MIN * len(frames)):
-            out[p.id] = sync(m, times[frames], energy)
-    return out
-
-
 def attribute(people: tuple[Person, ...], speech: tuple[Segment, ...], times: np.ndarray, energy: np.ndarray,
               k: int) -> dict[int, np.ndarray]:
     """person id -> [K] bool: the ticks where that person is the one speaking (`times`: the frame times,
@@ -115,14 +91,16 @@ def attribute(people: tuple[Person, ...], speech: tuple[Segment, ...], times: np
     ticks = np.flatnonzero(segments_to_mask(speech, tick_times(k)))
     if not people or not len(ticks):
         return out
-    overall = syncs(np.flatnonzero(segments_to_mask(speech, times)), people, times, energy)
+    spoken = np.flatnonzero(segments_to_mask(speech, times))
+    whole = np.array([0]), np.array([len(spoken)])
+    overall = {p.id: window_syncs(p.mouth[spoken], times[spoken], energy, *whole)[0] for p in people}
     centres = tick_times(k)[ticks]
     lo = np.searchsorted(times, centres - LOCAL_S, "left")  # frame times are increasing
     hi = np.searchsorted(times, centres + LOCAL_S, "right")
     score = np.full((len(ticks), len(people) + 1), SYNC_MIN)  # the last column: nobody
     for col, p in enumerate(people):
         local = window_syncs(p.mouth, times, energy, lo, hi)
-        score[:, col] = np.where(np.isfinite(local), local + PRIOR * np.nan_to_num(overall.get(p.id, 0.0)), -np.inf)
+        score[:, col] = np.where(np.isfinite(local), local + PRIOR * np.nan_to_num(overall[p.id]), -np.inf)
     step = 1 / MODEL_FPS
     pause = np.diff(ticks) * step >= PAUSE_S + step - 1e-9
     path = viterbi(score * step, np.where(pause, 0.0, SWITCH))
