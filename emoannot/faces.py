@@ -55,8 +55,9 @@ def _native_stderr_silenced() -> Iterator[None]:
 
 SAME_FACE_IOU = 0.3  #: two detections overlapping more than this are one face
 #: with several people, the full-range detector also looks for faces the short-range one misses (small faces
-#: beside large ones) once every FAR_EVERY_S seconds, and on every frame while it finds some
-FAR_EVERY_S = 1.0
+#: beside large ones) once every FAR_EVERY_S seconds, and on every frame until FAR_KEEP_S after it last found
+#: one (a small face hidden for a moment is found again when it comes back)
+FAR_EVERY_S, FAR_KEEP_S = 2.0, 1.5
 
 
 class FaceDetector:
@@ -220,14 +221,20 @@ APPEARANCE_MAX = 0.45  #: Bhattacharyya distance of colour histograms above whic
 REID_MAX = 0.30  #: stricter, for matching a face to a person not seen for more than RECENT_S
 
 
+def _appearance_region(box: np.ndarray) -> np.ndarray:
+    """The face box widened to take in hair and skin around it (x, y, w, h)."""
+    x, y, bw, bh = box
+    return np.array([x - 0.15 * bw, y - 0.3 * bh, 1.3 * bw, 1.4 * bh], np.float32)
+
+
 def appearance(rgb: np.ndarray, box: np.ndarray) -> np.ndarray:
-    """Hue-saturation histogram of the face box widened to take in hair and skin around it (normalised)."""
+    """Hue-saturation histogram of the face's appearance region (_appearance_region; normalised)."""
     import cv2
 
     h, w = rgb.shape[:2]
-    x, y, bw, bh = box
-    x0, x1 = int(max(0, x - 0.15 * bw)), int(min(w, x + 1.15 * bw))
-    y0, y1 = int(max(0, y - 0.3 * bh)), int(min(h, y + 1.1 * bh))
+    rx, ry, rw, rh = _appearance_region(box)
+    x0, x1 = int(max(0, rx)), int(min(w, rx + rw))
+    y0, y1 = int(max(0, ry)), int(min(h, ry + rh))
     if x1 - x0 < 2 or y1 - y0 < 2:
         return np.full((16, 8), 1 / 128, np.float32)
     step = max(1, min(y1 - y0, x1 - x0) // 48)  # every pixel of a small face, a regular sample of a large one
@@ -250,6 +257,23 @@ class _Person:
     last: float
     builder: _Builder
     last_frame: int = -2
+    clean: np.ndarray | None = None  #: sum of the appearance histograms of frames where no other face was near
+    n_clean: int = 0
+
+    @property
+    def reference(self) -> np.ndarray:
+        """How this person looks, from the frames where no other face overlapped their appearance region
+        (their running histogram when there were none)."""
+        return self.clean / self.n_clean if self.n_clean else self.hist
+
+    def absorb(self, later: "_Person") -> None:
+        """Take on the frames of a track that started after this one ended: the same person, come back."""
+        for mine, theirs in ((self.builder.hits, later.builder.hits), (self.builder.crops, later.builder.crops),
+                             (self.builder.mouth, later.builder.mouth)):
+            mine.update(theirs)
+        if later.n_clean:
+            self.clean = later.clean if self.clean is None else self.clean + later.clean
+            self.n_clean += later.n_clean
 
 
 class _PeopleTracker:
@@ -263,7 +287,7 @@ class _PeopleTracker:
 
     def update(self, t: float, rgb: np.ndarray, dets: list[Detection]) -> list[tuple[_Person, Detection, np.ndarray]]:
         hists = [appearance(rgb, d.box) for d in dets]
-        pairs = []
+        pairs, matched = [], []
         for pi, p in enumerate(self.people):
             gap = t - p.last
             if gap > self.cfg.forget_s:
@@ -273,8 +297,8 @@ class _PeopleTracker:
                 overlap = _iou(p.box, d.box) if gap <= RECENT_S else 0.0
                 if overlap > 0.1 and dist <= APPEARANCE_MAX:
                     pairs.append(((1 - overlap) + dist, pi, di))
-                elif dist <= REID_MAX:
-                    pairs.append((1 + dist, pi, di))
+                elif min(dist, _distance(p.reference, hists[di])) <= REID_MAX:
+                    pairs.append((1 + min(dist, _distance(p.reference, hists[di])), pi, di))
         taken_p, taken_d, out = set(), set(), []
         for _, pi, di in sorted(pairs):
             if pi in taken_p or di in taken_d:
@@ -287,12 +311,38 @@ class _PeopleTracker:
             p.hist = 0.9 * p.hist + 0.1 * hists[di]
             p.last = t
             out.append((p, d, p.box))
+            matched.append((p, di))
         for di, d in enumerate(dets):
             if di not in taken_d:
                 p = _Person(len(self.people) + 1, d.box.copy(), hists[di], t, _Builder())
                 self.people.append(p)
                 out.append((p, d, p.box))
+                matched.append((p, di))
+        regions = [_appearance_region(d.box) for d in dets]
+        for p, di in matched:  # a face alone in its region adds to its person's reference appearance
+            if all(_iou(regions[di], r) == 0.0 for j, r in enumerate(regions) if j != di):
+                p.clean = hists[di].copy() if p.clean is None else p.clean + hists[di]
+                p.n_clean += 1
         return out
+
+    def merge_returning(self, frame_times: list[float]) -> None:
+        """After the video: a track that starts after an earlier one ended (within forget_s) and whose
+        reference appearance matches it (REID_MAX) is that person come back: a face that reappears from
+        behind another is first seen half covered, too unlike its person to be matched there and then."""
+        kept: list[_Person] = []
+        for p in self.people:
+            if not p.builder.hits:
+                continue
+            start = min(p.builder.hits)
+            for q in kept:
+                end = max(q.builder.hits)
+                if (end < start and frame_times[start] - frame_times[end] <= self.cfg.forget_s
+                        and _distance(q.reference, p.reference) <= REID_MAX):
+                    q.absorb(p)
+                    break
+            else:
+                kept.append(p)
+        self.people = kept
 
 
 #: the mouth region (x0, x1, y0, y1 as fractions of the face box: the lower half, its middle 60 %) and the
@@ -376,13 +426,13 @@ def track_people(frames: Iterable[Frame], cfg: FaceConfig, detector: FaceDetecto
             if np.isfinite(m):
                 builder.mouth[index] = m
 
-    far_faces, looked = False, -np.inf  # the full-range detector found faces the short-range one missed; when
+    looked = found_far = -np.inf  # when the full-range detector last looked; last found a face only it saw
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="emoannot-mouth") as pool:
         for frame, first in _frames_and_ticks(frames, times, seen, hook, total):
-            look_far = far_faces or frame.time_s - looked >= FAR_EVERY_S
+            t = frame.time_s
+            look_far = t - found_far <= FAR_KEEP_S or t - looked >= FAR_EVERY_S
             dets, found = detector.detect_everyone(frame.rgb, look_far)
-            if look_far:
-                far_faces, looked = found, frame.time_s
+            looked, found_far = (t if look_far else looked), (t if found else found_far)
             for p, det, box in tracker.update(frame.time_s, frame.rgb, dets):
                 p.builder.add(frame, det, box, first, cfg)
                 follows = p.last_frame == frame.index - 1
@@ -391,6 +441,7 @@ def track_people(frames: Iterable[Frame], cfg: FaceConfig, detector: FaceDetecto
                 p.last_frame = frame.index
             collect(MOTION_PENDING)
         collect(0)
+    tracker.merge_returning(times)
     times_arr = np.asarray(times, dtype=np.float64)
     people = []
     for p in tracker.people:
