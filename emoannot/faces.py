@@ -278,8 +278,9 @@ class _Person:
 
 class _PeopleTracker:
     """Every face, with a stable id: matched to a person seen within RECENT_S by overlap and appearance, to
-    one unseen for longer (an occlusion, a turn away, a cut) by appearance alone; otherwise a new id.
-    Greedy assignment, cheapest pair first (a handful of faces per frame)."""
+    one unseen for longer (an occlusion, a turn away, a cut) by appearance alone (their running histogram or
+    their reference: how they looked alone); otherwise a new id, which merge_returning may give back after
+    the video. Greedy assignment, cheapest pair first (a handful of faces per frame)."""
 
     def __init__(self, cfg: FaceConfig) -> None:
         self.cfg = cfg
@@ -297,8 +298,8 @@ class _PeopleTracker:
                 overlap = _iou(p.box, d.box) if gap <= RECENT_S else 0.0
                 if overlap > 0.1 and dist <= APPEARANCE_MAX:
                     pairs.append(((1 - overlap) + dist, pi, di))
-                elif min(dist, _distance(p.reference, hists[di])) <= REID_MAX:
-                    pairs.append((1 + min(dist, _distance(p.reference, hists[di])), pi, di))
+                elif (reid := min(dist, _distance(p.reference, hists[di]))) <= REID_MAX:
+                    pairs.append((1 + reid, pi, di))
         taken_p, taken_d, out = set(), set(), []
         for _, pi, di in sorted(pairs):
             if pi in taken_p or di in taken_d:
