@@ -11,8 +11,11 @@ at least SEEN_MIN of those frames with a moving mouth (MOVE_MIN).
 "Nobody" scores SYNC_MIN. The speaker sequence is the one with the highest total score over the ticks
 (Viterbi), where each change of speaker inside continuous speech costs SWITCH (changes across a pause of
 PAUSE_S or more are free): a few seconds of speech are weak evidence, so one speaker's stretch is decided on
-all of it, while a turn that lasts is still found. Someone mouthing words to another sound, or moving their
-face while listening, does not move in step with this voice.
+all of it, while a turn that lasts is still found. Last, each person keeps the speech given to them only if,
+over those stretches, their mouth follows the voice better than chance: by at least Z_MIN standard
+deviations of their sync with the same voice shifted by 0.5-3 s (above_chance). Someone mouthing words to
+another sound (an unseen speaker), or moving their face while listening, does not move in step with this
+voice.
 """
 from __future__ import annotations
 
@@ -29,6 +32,10 @@ PRIOR = 0.25  #: weight of a person's sync over all the speech, added to their l
 SWITCH = 0.08  #: cost of a change of speaker, in sync x seconds (0.1 more sync for 0.8 s pays for one)
 PAUSE_S = 0.5  #: a change of speaker across a pause in the speech at least this long costs nothing
 MIN_FRAMES = 8  #: fewer frames than this: too few to correlate
+#: a person keeps the speech the sequence gave them only if, over those stretches, their mouth follows the voice
+#: this many standard deviations better than it follows the same voice shifted by NULL_SHIFTS_S (chance)
+Z_MIN = 0.5
+NULL_SHIFTS_S = np.concatenate([-np.arange(0.5, 3.01, 0.1), np.arange(0.5, 3.01, 0.1)])
 #: a mouth whose median movement in a window is below this (optical flow, pixels per frame of the 48 x 32 mouth
 #: patch: faces.mouth_motion) is still there: video noise, not speech (speaking mouths: 0.2-0.8)
 MOVE_MIN = 0.05
@@ -104,10 +111,27 @@ def attribute(people: tuple[Person, ...], speech: tuple[Segment, ...], times: np
     step = 1 / MODEL_FPS
     pause = np.diff(ticks) * step >= PAUSE_S + step - 1e-9
     path = viterbi(score * step, np.where(pause, 0.0, SWITCH))
-    for row, col in enumerate(path):
-        if col < len(people):
-            out[people[col].id][ticks[row]] = True
+    for col, p in enumerate(people):
+        mine = ticks[path == col]
+        if len(mine) and above_chance(p.mouth, times, energy, np.unique(np.concatenate(
+                [np.arange(a, b) for a, b in zip(lo[path == col], hi[path == col])]))) >= Z_MIN:
+            out[p.id][mine] = True
     return out
+
+
+def above_chance(mouth: np.ndarray, times: np.ndarray, energy: np.ndarray, frames: np.ndarray) -> float:
+    """How far (in standard deviations) the mouth's sync with the voice over `frames` stands above its sync
+    with the same voice shifted by NULL_SHIFTS_S: a person whose lips merely move while someone unseen speaks
+    scores about 0 (-inf: too few frames to tell)."""
+    m, t = mouth[frames], times[frames]
+    whole = np.array([0]), np.array([len(frames)])
+    real = window_syncs(m, t, energy, *whole)[0]
+    null = np.array([window_syncs(m, t, np.roll(energy, int(round(s * ENERGY_RATE))), *whole)[0]
+                     for s in NULL_SHIFTS_S])
+    null = null[np.isfinite(null)]
+    if not np.isfinite(real) or len(null) < 2 or np.std(null) == 0:
+        return -np.inf
+    return float((real - null.mean()) / null.std())
 
 
 def viterbi(score: np.ndarray, switch: np.ndarray) -> np.ndarray:

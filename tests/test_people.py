@@ -209,3 +209,18 @@ def test_the_voice_follows_two_people_taking_turns(people_engine, tmp_path):
         for j, p in enumerate(people):
             own = a.speech & (heard == j)
             assert p.speaking[own].mean() > 0.5, (left, right, j, p.speaking[own].mean())
+
+
+@pytest.mark.slow
+def test_an_unseen_speaker_gives_the_voice_to_nobody(people_engine, tmp_path):
+    """A MEAD actor mouthing words without sound, under a real talking head's voice (the talking head not in
+    the picture): the actor's lips move, but not in step with this voice, so the voice belongs to nobody."""
+    for i, (talking, mead) in enumerate(PAIRS[:2]):
+        clip = tmp_path / f"unseen{i}.mp4"
+        ffmpeg("-stream_loop", "2", "-i", str(need(REAL / "mead" / mead)), "-i", str(need(REAL / "talking" / talking)),
+               "-filter_complex", f"[0:v]scale={SIDE}:{SIDE},setsar=1,fps=25[v]", "-map", "[v]", "-map", "1:a",
+               "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(clip))
+        a = emoannot.annotate(clip, people_engine)
+        assert len(a.people) == 1 and a.speech.sum() > 50
+        assert (a.people[0].speaking & a.speech).sum() <= 0.2 * a.speech.sum(), (mead, talking)
+        assert [w for w in a.warnings if "nobody visible" in w]
