@@ -8,10 +8,11 @@ speaker attribution on real clips.
 Input for the timing: a real talking head beside a MEAD clip (../shared/data/real), 360x360 each, looped to
 30 s. Speaker attribution: each of the 5 talking heads alone, and each beside PER_HEAD MEAD clips (20 of the
 24, each used once; the talking head on the left, then on the right), the share of speech frames whose
-speaking flag is on the talking head (and, beside, on the MEAD actor); and turn-taking: two talking heads
-side by side (both looped, both moving their lips), the left one heard for a turn, then the right one: two
-turns of 3 s (5 pairs) and three turns of 8 s (10 pairs): the share of speech frames whose flag is on the
-person heard.
+speaking flag is on the talking head (and, beside, on the MEAD actor); an unseen speaker: a MEAD clip
+alone under each talking head's voice (the head not in the picture), the share of speech frames given to
+the visible actor; and turn-taking: two talking heads side by side (both looped, both moving their lips),
+the left one heard for a turn, then the right one: two turns of 3 s (5 pairs) and three turns of 8 s (10
+pairs): the share of speech frames whose flag is on the person heard.
 """
 from __future__ import annotations
 
@@ -115,6 +116,21 @@ def main() -> None:
                                                        "on_the_talking_head": round(shares[0], 2) if shares else 0.0,
                                                        "on_the_mead_actor": round(shares[1], 2) if len(shares) > 1 else None}
                 print(t.name, label, doc["speaker"][f"{t.name} {label}"], flush=True)
+        # an unseen speaker: a MEAD actor mouthing words, under a talking head's voice (the head not in the picture)
+        doc["unseen speaker"] = {}
+        for i, t in enumerate(talking):
+            m = mead[(i * PER_HEAD + PER_HEAD) % len(mead)]  # another head's neighbour above
+            clip = Path(tmp) / f"u{i}.mp4"
+            subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-stream_loop", "-1", "-i", str(m),
+                            "-i", str(t), "-filter_complex", "[0:v]scale=360:360,setsar=1,fps=25[v]", "-map", "[v]",
+                            "-map", "1:a", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a",
+                            "aac", "-t", str(_duration(t)), str(clip)], check=True)
+            a = emoannot.annotate(clip, engines[PeopleMode.all])
+            flagged = max((float((p.speaking & a.speech).sum() / max(a.speech.sum(), 1)) for p in a.people), default=0.0)
+            doc["unseen speaker"][f"{m.stem} under {t.name}'s voice"] = {"people": len(a.people),
+                                                                        "speech_frames": int(a.speech.sum()),
+                                                                        "given_to_a_visible_person": round(flagged, 2)}
+            print("unseen", m.stem, t.name, doc["unseen speaker"][f"{m.stem} under {t.name}'s voice"], flush=True)
         # turn-taking: two talking heads side by side, the sound of the left one, then of the right one, ...
         for turn_s, n, pairs in ((3.0, 2, 1), (8.0, 3, 2)):
             key = f"turns of {turn_s:g} s"
@@ -135,6 +151,8 @@ def main() -> None:
     for kind in ("alone", "beside"):
         shares = [v["on_the_talking_head"] for k, v in doc["speaker"].items() if kind in k]
         doc[f"speaker_{kind}_clips_at_or_above_0.8"] = f"{sum(s >= 0.8 for s in shares)} of {len(shares)}"
+    shares = [v["given_to_a_visible_person"] for v in doc["unseen speaker"].values()]
+    doc["unseen speaker: clips at or below 0.2"] = f"{sum(s <= 0.2 for s in shares)} of {len(shares)}"
     for key in ("turns of 3 s", "turns of 8 s"):
         shares = [v["on_the_person_heard"] for v in doc[key].values()]
         doc[f"{key}: clips at or above 0.8"] = f"{sum(s >= 0.8 for s in shares)} of {len(shares)}"
