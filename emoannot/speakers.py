@@ -112,11 +112,18 @@ def attribute(people: tuple[Person, ...], speech: tuple[Segment, ...], times: np
     pause = np.diff(ticks) * step >= PAUSE_S + step - 1e-9
     path = viterbi(score * step, np.where(pause, 0.0, SWITCH))
     for col, p in enumerate(people):
-        mine = ticks[path == col]
-        if len(mine) and above_chance(p.mouth, times, energy, np.unique(np.concatenate(
-                [np.arange(a, b) for a, b in zip(lo[path == col], hi[path == col])]))) >= Z_MIN:
-            out[p.id][mine] = True
+        given = path == col
+        if given.any() and above_chance(p.mouth, times, energy, _covered(lo[given], hi[given], len(times))) >= Z_MIN:
+            out[p.id][ticks[given]] = True
     return out
+
+
+def _covered(lo: np.ndarray, hi: np.ndarray, n: int) -> np.ndarray:
+    """The indices in any of the ranges lo[i]:hi[i] (of 0..n-1), in order."""
+    edges = np.zeros(n + 1, np.int64)
+    np.add.at(edges, lo, 1)
+    np.add.at(edges, hi, -1)
+    return np.flatnonzero(np.cumsum(edges)[:n] > 0)
 
 
 def above_chance(mouth: np.ndarray, times: np.ndarray, energy: np.ndarray, frames: np.ndarray) -> float:
