@@ -95,15 +95,15 @@ def attribute(people: tuple[Person, ...], speech: tuple[Segment, ...], times: np
     """person id -> [K] bool: the ticks where that person is the one speaking (`times`: the frame times,
     `energy`: energy_track of the audio); the rule is in the module's docstring."""
     out = {p.id: np.zeros(k, bool) for p in people}
-    ticks = np.flatnonzero(segments_to_mask(speech, tick_times(k)))
+    centres = tick_times(k)
+    ticks = np.flatnonzero(segments_to_mask(speech, centres))
     if not people or not len(ticks):
         return out
     spoken = np.flatnonzero(segments_to_mask(speech, times))
     whole = np.array([0]), np.array([len(spoken)])
     overall = {p.id: window_syncs(p.mouth[spoken], times[spoken], energy, *whole)[0] for p in people}
-    centres = tick_times(k)[ticks]
-    lo = np.searchsorted(times, centres - LOCAL_S, "left")  # frame times are increasing
-    hi = np.searchsorted(times, centres + LOCAL_S, "right")
+    lo = np.searchsorted(times, centres[ticks] - LOCAL_S, "left")  # frame times are increasing
+    hi = np.searchsorted(times, centres[ticks] + LOCAL_S, "right")
     score = np.full((len(ticks), len(people) + 1), SYNC_MIN)  # the last column: nobody
     for col, p in enumerate(people):
         local = window_syncs(p.mouth, times, energy, lo, hi)
