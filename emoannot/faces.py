@@ -92,12 +92,14 @@ class FaceDetector:
         """Every face, near and far: the short-range detector's faces, plus, when `look_far`, those only the
         full-range one finds (small faces beside large ones, which detect() misses); and whether there were
         such faces."""
-        dets = self.detect(rgb)
-        if not look_far or self.full is None:
-            return dets, False
+        near = [d for d in self._run(self.short, rgb) if d.score >= self.cfg.min_confidence]
+        if self.full is None or (near and not look_far):
+            return near, False
         far = [d for d in self._run(self.full, rgb) if d.score >= self.cfg.min_confidence]
-        extra = [d for d in far if all(_iou(d.box, n.box) < SAME_FACE_IOU for n in dets)]
-        return dets + extra, bool(extra)
+        if not near:  # detect()'s fallback: the full-range faces are all there is
+            return far, False
+        extra = [d for d in far if all(_iou(d.box, n.box) < SAME_FACE_IOU for n in near)]
+        return near + extra, bool(extra)
 
     @staticmethod
     def _run(model, rgb: np.ndarray) -> list[Detection]:
@@ -434,7 +436,7 @@ def track_people(frames: Iterable[Frame], cfg: FaceConfig, detector: FaceDetecto
             look_far = t - found_far <= FAR_KEEP_S or t - looked >= FAR_EVERY_S
             dets, found = detector.detect_everyone(frame.rgb, look_far)
             looked, found_far = (t if look_far else looked), (t if found else found_far)
-            for p, det, box in tracker.update(frame.time_s, frame.rgb, dets):
+            for p, det, box in tracker.update(t, frame.rgb, dets):
                 p.builder.add(frame, det, box, first, cfg)
                 follows = p.last_frame == frame.index - 1
                 pending.append((p.builder, frame.index,
