@@ -359,27 +359,22 @@ EYES_TO_MOUTH = (np.array(MOUTH_SIZE, np.float32) / np.subtract(MOUTH_REGION[1::
                  * np.subtract(EYES_REGION[1::2], EYES_REGION[::2]) / np.array(EYES_SIZE)).astype(np.float32)
 
 
-def face_regions(rgb: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Copies of the mouth region and the eyes region of a face (None when either is a sliver)."""
+def mouth_patches(rgb: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The mouth region and the eyes region of a face, small and grey, at MOUTH_SIZE and EYES_SIZE (None when
+    either is a sliver)."""
+    import cv2
+
     h, w = rgb.shape[:2]
     x, y, bw, bh = box
     out = []
-    for fx0, fx1, fy0, fy1 in (MOUTH_REGION, EYES_REGION):
+    for (fx0, fx1, fy0, fy1), size in ((MOUTH_REGION, MOUTH_SIZE), (EYES_REGION, EYES_SIZE)):
         x0, x1 = int(max(0, x + fx0 * bw)), int(min(w, x + fx1 * bw))
         y0, y1 = int(max(0, y + fy0 * bh)), int(min(h, y + fy1 * bh))
         if y1 - y0 < 4 or x1 - x0 < 4:
             return None
-        out.append(rgb[y0:y1, x0:x1].copy())
+        out.append(cv2.cvtColor(cv2.resize(rgb[y0:y1, x0:x1], size, interpolation=cv2.INTER_AREA),
+                                cv2.COLOR_RGB2GRAY))
     return out[0], out[1]
-
-
-def mouth_patches(regions: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """face_regions made small and grey, at MOUTH_SIZE and EYES_SIZE."""
-    import cv2
-
-    mouth, eyes = (cv2.cvtColor(cv2.resize(r, size, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
-                   for r, size in zip(regions, (MOUTH_SIZE, EYES_SIZE)))
-    return mouth, eyes
 
 
 def mouth_motion(prev: tuple[np.ndarray, np.ndarray] | None, now: tuple[np.ndarray, np.ndarray] | None) -> float:
@@ -397,53 +392,54 @@ def mouth_motion(prev: tuple[np.ndarray, np.ndarray] | None, now: tuple[np.ndarr
     return float(np.hypot(rel[..., 0], rel[..., 1]).mean())
 
 
-MOTION_PENDING = 256  #: face regions waiting for mouth_motion at most (tens of MB for large faces)
+PENDING = 32  #: detected frames waiting for the tracking worker at most (a few MB each at most)
 
 
 def track_people(frames: Iterable[Frame], cfg: FaceConfig, detector: FaceDetector,
                  hook: Hook | None = None, total: int | None = None) -> tuple[np.ndarray, tuple[Person, ...]]:
     """Every face on every frame, each person with a stable id, their own crops and how much their mouth
-    moves at each frame (mouth_motion, on a worker thread beside the decoding and detection of the next
-    frames; at most MOTION_PENDING wait). Returns the frame times and the people
-    (tracks seen for less than cfg.min_person_s dropped; ids renumbered 1, 2, ... in order of first
-    appearance, never reused)."""
+    moves at each frame (mouth_motion). The video thread decodes and detects; one worker thread, in frame
+    order, does all the per-person work (identities, crops, mouth movement) beside the decoding and detection
+    of the next frames (at most PENDING frames wait), so a second person adds little to the video thread.
+    Returns the frame times and the people (tracks seen for less than cfg.min_person_s dropped; ids
+    renumbered 1, 2, ... in order of first appearance, never reused)."""
     from collections import deque
     from concurrent.futures import ThreadPoolExecutor
 
     times: list[float] = []
     seen: set[int] = set()
     tracker = _PeopleTracker(cfg)
-    pending: deque = deque()  # (builder, frame index, future of mouth_motion)
-    last_patches: dict[int, tuple[np.ndarray, np.ndarray] | None] = {}  # person id -> patches (worker only)
+    last_patches: dict[int, tuple[np.ndarray, np.ndarray] | None] = {}  # person id -> previous frame's patches
 
-    def motion(pid: int, regions: tuple[np.ndarray, np.ndarray] | None, follows: bool) -> float:
-        """On the worker, in frame order: this frame's patches, and the motion since the previous frame."""
-        patches = mouth_patches(regions) if regions is not None else None
-        prev, last_patches[pid] = last_patches.get(pid) if follows else None, patches
-        return mouth_motion(prev, patches)
-
-    def collect(limit: int) -> None:
-        while len(pending) > limit or (pending and pending[0][2].done()):
-            builder, index, future = pending.popleft()
-            m = future.result()
+    def follow(frame: Frame, first: bool, dets: list[Detection]) -> None:
+        """On the worker, in frame order: who is who, their crops, and their mouth movement since the
+        previous frame."""
+        for p, det, box in tracker.update(frame.time_s, frame.rgb, dets):
+            p.builder.add(frame, det, box, first, cfg)
+            patches = mouth_patches(frame.rgb, box)
+            prev = last_patches.get(p.id) if p.last_frame == frame.index - 1 else None
+            last_patches[p.id], p.last_frame = patches, frame.index
+            m = mouth_motion(prev, patches)
             if np.isfinite(m):
-                builder.mouth[index] = m
+                p.builder.mouth[frame.index] = m
 
+    pending: deque = deque()
     looked = found_far = -np.inf  # when the full-range detector last looked; last found a face only it saw
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="emoannot-mouth") as pool:
-        for frame, first in _frames_and_ticks(frames, times, seen, hook, total):
-            t = frame.time_s
-            look_far = t - found_far <= FAR_KEEP_S or t - looked >= FAR_EVERY_S
-            dets, found = detector.detect_everyone(frame.rgb, look_far)
-            looked, found_far = (t if look_far else looked), (t if found else found_far)
-            for p, det, box in tracker.update(t, frame.rgb, dets):
-                p.builder.add(frame, det, box, first, cfg)
-                follows = p.last_frame == frame.index - 1
-                pending.append((p.builder, frame.index,
-                                pool.submit(motion, p.id, face_regions(frame.rgb, box), follows)))
-                p.last_frame = frame.index
-            collect(MOTION_PENDING)
-        collect(0)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="emoannot-track") as pool:
+        try:
+            for frame, first in _frames_and_ticks(frames, times, seen, hook, total):
+                t = frame.time_s
+                look_far = t - found_far <= FAR_KEEP_S or t - looked >= FAR_EVERY_S
+                dets, found = detector.detect_everyone(frame.rgb, look_far)
+                looked, found_far = (t if look_far else looked), (t if found else found_far)
+                pending.append(pool.submit(follow, frame, first, dets))
+                while len(pending) > PENDING or (pending and pending[0].done()):
+                    pending.popleft().result()  # raises what the worker raised
+            while pending:
+                pending.popleft().result()
+        finally:
+            for f in pending:  # an error or an interrupt: the frames still waiting are not worked on
+                f.cancel()
     tracker.merge_returning(times)
     times_arr = np.asarray(times, dtype=np.float64)
     people = []
