@@ -125,6 +125,51 @@ def test_track_faces_one_crop_per_tick_and_gaps_filled():
     assert track.coverage == pytest.approx(10 / 12)
 
 
+def _two_faces(n, bad=None):
+    """n frames at 25 fps of two faces of different colours (left, right, 80 px); the left one's mouth region
+    moves (its texture shifts by a pixel each frame), the right one's is still; frame `bad` is not an image."""
+    from emoannot.records import Frame
+
+    rng = np.random.default_rng(0)
+    texture = (rng.random((24, 48, 3)) * 255).astype(np.uint8)
+    frames = []
+    for i in range(n):
+        rgb = np.zeros((120, 240, 3), np.uint8)
+        rgb[20:100, 20:100], rgb[20:100, 140:220] = (200, 120, 90), (60, 90, 200)
+        rgb[70:94, 36:84] = np.roll(texture, i % 2, axis=1)  # the left mouth: back and forth
+        rgb[70:94, 156:204] = texture  # the right mouth: still
+        frames.append(Frame(i, i / 25, rgb[:, :, 0] if i == bad else rgb, 1.0))
+    return frames
+
+
+def test_track_people_follows_everyone_and_measures_each_mouth_on_the_worker():
+    from emoannot.faces import track_people
+
+    class FakeDetector:
+        def detect_everyone(self, rgb, look_far):
+            return [_det(140, 20, w=80), _det(20, 20, w=80)], False
+
+    times, people = track_people(_two_faces(30), FaceConfig(), FakeDetector())
+    assert len(times) == 30 and [p.id for p in people] == [1, 2]
+    left, right = sorted(people, key=lambda p: p.track.box[0, 0])
+    assert left.track.present.all() and right.track.present.all()
+    assert np.isnan(left.mouth[0]) and np.isfinite(left.mouth[1:]).all()  # motion since the previous frame
+    assert np.median(left.mouth[1:]) > 0.5 > 0.05 > np.median(right.mouth[1:])
+
+
+def test_track_people_an_error_on_the_worker_reaches_the_caller():
+    import cv2
+
+    from emoannot.faces import track_people
+
+    class FakeDetector:
+        def detect_everyone(self, rgb, look_far):
+            return [_det(20, 20, w=80)], False
+
+    with pytest.raises(cv2.error):  # frame 5 is not a colour image: its appearance cannot be measured
+        track_people(_two_faces(40, bad=5), FaceConfig(), FakeDetector())
+
+
 # ----------------------------------------------------------------------------- records and writers
 def _annotation(n=6, settings=Settings()) -> Annotation:
     times = np.arange(n) / 3.0
