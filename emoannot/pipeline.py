@@ -50,7 +50,8 @@ class _Timer:
 
 
 def _timed_frames(frames: Iterator[Frame], timer: _Timer) -> Iterator[Frame]:
-    """Attribute decoding time to its own stage while the face stage consumes the frames."""
+    """The "decode" stage: the time the face stage waited for decoded frames (the decoding itself runs ahead
+    of it on its own thread: video.iter_frames)."""
     it = iter(frames)
     while True:
         t0 = time.perf_counter()

@@ -112,8 +112,60 @@ def _rotate(rgb: np.ndarray, rotation: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(rgb, k)) if k else rgb
 
 
-def iter_frames(info: VideoInfo, max_side: int = 640) -> Iterator[Frame]:
-    """Decode every frame once, in order, downscaled so its longer side is at most `max_side`."""
+FRAMES_AHEAD = 8  #: frames iter_frames decodes ahead of their use, on its own thread
+
+
+def iter_frames(info: VideoInfo, max_side: int = 640, ahead: int = FRAMES_AHEAD) -> Iterator[Frame]:
+    """Decode every frame once, in order, downscaled so its longer side is at most `max_side`. The decoding
+    runs on a background thread up to `ahead` frames before the frames are asked for (FFmpeg's decoding and
+    colour conversion release the GIL, so they go on while the caller detects faces); `ahead=0`: on the
+    caller's thread. An error while decoding is raised where the frame it stopped at would have come."""
+    if ahead <= 0:
+        yield from _decode(info, max_side)
+        return
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=ahead)
+    stop, end = threading.Event(), object()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        frames = _decode(info, max_side)
+        try:
+            for frame in frames:
+                if not put(frame):
+                    return  # the caller has stopped reading
+            put(end)
+        except BaseException as exc:  # handed to the caller, raised there
+            put(exc)
+        finally:
+            frames.close()
+
+    worker = threading.Thread(target=produce, name="emoannot-decode", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = q.get()
+            if item is end:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:  # done, an error, or the caller stopped early: the decoding thread ends too
+        stop.set()
+        worker.join()
+
+
+def _decode(info: VideoInfo, max_side: int) -> Iterator[Frame]:
     import av
 
     longest = max(info.width, info.height)

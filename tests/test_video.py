@@ -101,3 +101,17 @@ def test_truncated_file_fails_cleanly_or_keeps_decodable_frames(tmp_path):
     half.write_bytes(src[: len(src) // 2])
     frames = list(iter_frames(probe(half)))
     assert 0 < len(frames) < count_frames(CREMA / "1001_DFA_ANG_XX.flv")
+
+
+def test_frames_decoded_ahead_are_the_frames_decoded_in_place_and_the_thread_ends_with_the_caller():
+    import threading
+
+    info = probe(EXAMPLE)
+    ahead, in_place = list(iter_frames(info, ahead=4)), list(iter_frames(info, ahead=0))
+    assert [f.time_s for f in ahead] == [f.time_s for f in in_place]
+    assert all(np.array_equal(a.rgb, b.rgb) for a, b in zip(ahead, in_place))
+    frames = iter_frames(info, ahead=4)
+    next(frames)
+    assert any(t.name == "emoannot-decode" for t in threading.enumerate())
+    frames.close()  # the caller stops early (an error in the face stage, Ctrl-C)
+    assert not any(t.name == "emoannot-decode" for t in threading.enumerate())
