@@ -262,6 +262,7 @@ class _Person:
     last: float
     builder: _Builder
     last_frame: int = -2
+    patches: tuple[np.ndarray, np.ndarray] | None = None  #: mouth_patches at last_frame
     clean: np.ndarray | None = None  #: sum of the appearance histograms of frames where no other face was near
     n_clean: int = 0
 
@@ -413,7 +414,6 @@ def track_people(frames: Iterable[Frame], cfg: FaceConfig, detector: FaceDetecto
     times: list[float] = []
     seen: set[int] = set()
     tracker = _PeopleTracker(cfg)
-    last_patches: dict[int, tuple[np.ndarray, np.ndarray] | None] = {}  # person id -> previous frame's patches
 
     def follow(frame: Frame, first: bool, dets: list[Detection]) -> None:
         """On the worker, in frame order: who is who, their crops, and their mouth movement since the
@@ -421,9 +421,8 @@ def track_people(frames: Iterable[Frame], cfg: FaceConfig, detector: FaceDetecto
         for p, det, box in tracker.update(frame.time_s, frame.rgb, dets):
             p.builder.add(frame, det, box, first, cfg)
             patches = mouth_patches(frame.rgb, box)
-            prev = last_patches.get(p.id) if p.last_frame == frame.index - 1 else None
-            last_patches[p.id], p.last_frame = patches, frame.index
-            m = mouth_motion(prev, patches)
+            m = mouth_motion(p.patches if p.last_frame == frame.index - 1 else None, patches)
+            p.patches, p.last_frame = patches, frame.index
             if np.isfinite(m):
                 p.builder.mouth[frame.index] = m
 
