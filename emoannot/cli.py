@@ -15,6 +15,7 @@ from typing_extensions import Annotated
 
 from emoannot.config import AsrEngine, AsrModel, Device, Fusion, OutputFormat, PeopleMode
 from emoannot.errors import EmoannotError
+from emoannot.interrupt import exit_code_after_interrupt
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Per-frame valence, arousal and emotion category for videos: face, voice and words fused with RJCMA (or CFN-SR, Foal-Net).")
@@ -150,7 +151,7 @@ def predict(
                            f"{np.nanmean(a.valence):+.2f}, mean arousal {np.nanmean(a.arousal):+.2f})")
         except KeyboardInterrupt:
             _err("interrupted: the video being annotated left no partial output; finished ones are kept.")
-            raise typer.Exit(130) from None
+            raise typer.Exit(exit_code_after_interrupt()) from None
     if codes:
         raise typer.Exit(codes[0] if len(codes) == len(videos) else 1)
 
@@ -281,7 +282,7 @@ def batch(
     console.print(f"summary: {out / SUMMARY_FILE}; failures: {out / FAILURES_FILE}", highlight=False)
     if report.interrupted:
         _err("interrupted: no partial outputs were left; run again with --resume to finish.")
-        raise typer.Exit(130)
+        raise typer.Exit(exit_code_after_interrupt())
     if report.failed:
         raise typer.Exit(1)
 

@@ -47,3 +47,13 @@ def checked(hook: Callable[..., None] | None, stop: _StopRequest) -> Callable[..
             hook(stage, completed=completed, total=total)
 
     return checked_hook
+
+
+def exit_code_after_interrupt() -> int:
+    """130, the exit code of a run stopped by Ctrl-C or SIGTERM once its partial outputs are removed; and
+    clears a flag CPython may have left: under `python -m emoannot.cli`, a KeyboardInterrupt that ended a
+    string eval (mediapipe builds a namedtuple with eval() on every frame, so a signal often lands there)
+    makes the interpreter kill itself with SIGINT at exit even though the program handled it (exit status
+    -2 instead of 130). Any later string eval clears it (CPython's run_eval_code_obj)."""
+    eval("None")
+    return 130
