@@ -10,7 +10,9 @@ import pandas as pd
 
 from emoannot.errors import DataError
 from emoannot.metrics import ccc, pearson, rmse
+from emoannot.outputs import MANIFEST, SUFFIX
 from emoannot.outputs.csv import AFFWILD2_MISSING
+from emoannot.outputs.manifest import read_manifest
 
 
 @dataclass(frozen=True)
@@ -64,13 +66,60 @@ def scores(pred: np.ndarray, gt: np.ndarray) -> Scores:
                              (ccc, pearson, rmse)))
 
 
+def _this_runs_prediction(folder: Path) -> Path | None:
+    """The prediction file that the latest run wrote into result folder `folder`, from its manifest's
+    `outputs` (the Aff-Wild2 txt, else the CSV). A file the manifest lists under `kept_from_earlier_runs`
+    belongs to an older run, maybe with other settings, and is never scored; an incomplete result (a run
+    that stopped while writing) is refused."""
+    man = folder / MANIFEST
+    if not man.is_file():
+        return None
+    try:
+        m = read_manifest(man)
+        outputs = m.get("outputs", {})
+        complete = bool(m.get("complete", True))
+    except (OSError, ValueError, AttributeError) as exc:
+        raise DataError(f"{man}: not an emoannot manifest ({exc}); remove that result folder or run predict "
+                        "again.") from exc
+    if not complete:
+        raise DataError(f"{folder}: the result is incomplete (a run stopped while writing it); run predict again "
+                        "for that video, or --resume the batch.")
+    for kind in ("affwild2", "csv"):
+        name = outputs.get(kind)
+        if name and (folder / name).is_file():
+            return folder / name
+    return None
+
+
 def _prediction_for(pred_root: Path, stem: str) -> Path | None:
-    """The prediction for video `stem`: a CSV or txt of that stem, directly or in its result folder
-    (`<stem>.<ext>.emoannot/`); the Aff-Wild2 txt is preferred to the CSV inside a result folder."""
-    cands = [pred_root / f"{stem}.csv", pred_root / f"{stem}.txt", pred_root / f"{stem}.affwild2.txt"]
-    for folder in sorted(pred_root.glob(f"{glob.escape(stem)}.*.emoannot")):
-        cands += [folder / f"{stem}.affwild2.txt", folder / f"{stem}.csv"]
-    return next((c for c in cands if c.is_file()), None)
+    """The prediction for video `stem`: a CSV or txt of that stem directly in `pred_root`, or what the latest
+    run wrote into its result folder (`<stem>.<ext>.emoannot/`, read from its manifest)."""
+    direct = [pred_root / f"{stem}.csv", pred_root / f"{stem}.txt", pred_root / f"{stem}.affwild2.txt"]
+    found = next((c for c in direct if c.is_file()), None)
+    if found is not None:
+        return found
+    for folder in sorted(pred_root.glob(f"{glob.escape(stem)}.*{SUFFIX}")):
+        p = _this_runs_prediction(folder)
+        if p is not None:
+            return p
+    return None
+
+
+def stale_note(pred: Path) -> str | None:
+    """A note when the file given as the prediction is one a result folder's manifest keeps from an earlier
+    run (the latest run wrote another file of its own: that one holds the current values)."""
+    man = pred.parent / MANIFEST
+    if not man.is_file():
+        return None
+    try:
+        m = read_manifest(man)
+    except (OSError, ValueError):
+        return None
+    if pred.name in set(m.get("kept_from_earlier_runs", {}).values()):
+        current = m.get("outputs", {}).get("affwild2") or m.get("outputs", {}).get("csv")
+        return (f"{pred} was written by an earlier run than the latest one in {pred.parent}"
+                + (f" (the latest wrote {current})" if current else "") + "; its values may not be the current ones.")
+    return None
 
 
 def evaluate(pred: Path, gt: Path, allow_length_mismatch: bool = False,
@@ -78,6 +127,13 @@ def evaluate(pred: Path, gt: Path, allow_length_mismatch: bool = False,
     """File vs file, or folder vs folder (matched by name). Returns pooled scores, per-video scores (a video
     without any annotated frame is listed with 0 frames and NaN scores), unmatched ground-truth names."""
     if gt.is_file():
+        if pred.is_dir():
+            found = _prediction_for(pred, gt.stem)
+            if found is None:
+                raise DataError(f"no prediction for {gt.stem} in {pred}; give the prediction file itself.")
+            pred = found
+        elif notes is not None and (note := stale_note(pred)):
+            notes.append(note)
         pairs = [(pred, gt, gt.stem)]
     elif gt.is_dir():
         pairs, missing = [], []

@@ -54,3 +54,49 @@ def test_evaluate_folders_through_the_cli(tmp_path):
     assert set(scores["videos"]) == {"a", "b"} and scores["missing"] == ["c"]
     assert scores["pooled"]["pearson"][0] == pytest.approx(1.0)
     assert scores["pooled"]["ccc"][0] < 0.95
+
+
+def _commit_run(folder, stem, va, write_affwild2, tmp_path):
+    """Write a result folder the way predict does (staged files, then commit_folder with its manifest)."""
+    from emoannot.outputs import commit_folder
+
+    staged = tmp_path / f"staged-{len(list(tmp_path.iterdir()))}"
+    staged.mkdir()
+    names = {"csv": f"{stem}.csv", "manifest": "manifest.json"}
+    (staged / names["csv"]).write_text("frame,valence,arousal\n" + "\n".join(
+        f"{i},{v},{a}" for i, (v, a) in enumerate(va)) + "\n")
+    if write_affwild2:
+        names["affwild2"] = f"{stem}.affwild2.txt"
+        write_txt(staged / names["affwild2"], va)
+    commit_folder(staged, folder, names, {"outputs": {k: n for k, n in names.items()}})
+
+
+def test_evaluate_scores_the_latest_run_not_a_file_kept_from_an_earlier_one(tmp_path):
+    """Issue 28.2: predict --format affwild2, then predict with other settings into the same --out: the
+    txt is kept from the first run, the CSV is the latest; evaluate must score the CSV (CCC 1 against
+    itself), not the stale txt."""
+    rng = np.random.default_rng(3)
+    first, latest = rng.uniform(-1, 1, (200, 2)), rng.uniform(-1, 1, (200, 2))
+    out, gt_dir = tmp_path / "out", tmp_path / "gt"
+    out.mkdir(), gt_dir.mkdir()
+    folder = out / "talk.mp4.emoannot"
+    _commit_run(folder, "talk", first, True, tmp_path)
+    _commit_run(folder, "talk", latest, False, tmp_path)
+    import json
+    assert "talk.affwild2.txt" in json.loads((folder / "manifest.json").read_text())["kept_from_earlier_runs"].values()
+    write_txt(gt_dir / "talk.txt", latest)
+    pooled, per, missing = evaluate(out, gt_dir)
+    assert pooled.ccc == pytest.approx((1.0, 1.0)) and not missing
+    # a single ground-truth file against the result folder's parent: the same choice
+    pooled, _, _ = evaluate(out, gt_dir / "talk.txt")
+    assert pooled.ccc == pytest.approx((1.0, 1.0))
+    # the stale file given by name is still scored (the user asked for it), with a note that says so
+    notes = []
+    pooled, _, _ = evaluate(folder / "talk.affwild2.txt", gt_dir / "talk.txt", notes=notes)
+    assert pooled.ccc[0] < 0.5 and len(notes) == 1 and "earlier run" in notes[0] and "talk.csv" in notes[0]
+    # an incomplete result (a run that stopped while writing) is refused, not scored
+    m = json.loads((folder / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps({**m, "complete": False}))
+    from emoannot.errors import DataError
+    with pytest.raises(DataError, match="incomplete"):
+        evaluate(out, gt_dir)

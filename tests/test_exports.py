@@ -270,6 +270,62 @@ def test_html_report_in_a_real_browser(written, tmp_path):
     assert img.shape[0] > 500 and img.std() > 20 and len(np.unique(img.reshape(-1, 3), axis=0)) > 500
 
 
+#: file names a user (or whoever named the files) may hand in: quotes, markup, the report's own
+#: placeholders, an HTML comment, CJK and an emoji; a name cannot hold "/", so `</script>` comes through the
+#: folders above the video (x< / script>...) and through a transcribed word
+HOSTILE_NAMES = ("__DATA__<img src=x onerror=\"window.pwned=1\">.mp4",
+                 "a'b\"c<script>window.pwned=2<!--.mp4",
+                 "__TITLE__ <!--<script> __VCOL__ & 録画 🎬.mp4")
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES, ids=("data-img", "script-end", "comment-cjk"))
+def test_hostile_file_name_round_trip_and_report_in_a_real_browser(written, talk_then_grey, tmp_path, name):
+    """Issue 28.1: a file name never becomes markup or script. Every output (CSV, Aff-Wild2, plot, ELAN, VTT,
+    HTML, manifest) is written for a video with a hostile name and read back; the report, opened in Chromium,
+    shows the name as text in its title and heading, runs no injected script and carries all of its data."""
+    import webvtt
+    from selenium.webdriver.common.by import By
+
+    from emoannot.config import OutputFormat as F
+
+    a, _ = written
+    video = tmp_path / "x<" / "script><script>window.pwned=3</script>" / name
+    video.parent.mkdir(parents=True)
+    shutil.copy(talk_then_grey, video)
+    word = replace(a.transcript.words[0], text=" </script><script>window.pwned=4</script>")
+    transcript = replace(a.transcript, words=(word, *a.transcript.words[1:]))
+    hostile = replace(a, info=replace(a.info, path=video), transcript=transcript,
+                      settings=replace(a.settings, formats=(F.csv, F.affwild2, F.elan, F.vtt, F.html), write_plot=True))
+    paths = write_outputs(hostile, tmp_path / "out" / f"{name}.emoannot", "cpu")
+    stem = Path(name).stem
+    assert paths.csv.name == f"{stem}.csv" and paths.html.name == f"{stem}.html"
+    csv = pd.read_csv(paths.csv)
+    assert len(csv) == a.n_frames and np.allclose(csv.valence.to_numpy(), a.valence, atol=1e-3, equal_nan=True)
+    assert len(pd.read_csv(paths.affwild2)) == a.n_frames
+    manifest = json.loads(paths.manifest.read_text())
+    assert manifest["input"]["path"] == str(video) and manifest["complete"]
+    md = check_eaf_structure(paths.elan).find("HEADER/MEDIA_DESCRIPTOR")
+    assert (paths.folder / unquote(md.get("RELATIVE_MEDIA_URL"))).resolve() == video.resolve()
+    assert len(webvtt.read(str(paths.vtt))) > 0
+    assert paths.plot.stat().st_size > 10_000
+    page = paths.html.read_text()
+    assert "<img" not in page and "</script><script>" not in page
+    d = _chrome()
+    try:
+        d.get(paths.html.resolve().as_uri())
+        _wait(d, "return window.emoannot && window.emoannot.state")
+        assert d.execute_script("return window.pwned === undefined")
+        assert d.title == f"emoannot: {name}"
+        assert d.find_element(By.TAG_NAME, "h1").text == name
+        data = d.execute_script("return JSON.parse(document.getElementById('emoannot-data').textContent)")
+        assert data["name"] == name and len(data["valence"]) == a.n_frames
+        assert unquote(data["video"]).endswith(f"{video.parent.name}/{name}")
+        assert data["words"][0][2] == word.text.strip()
+        assert len(d.find_elements(By.TAG_NAME, "script")) == 2 and not d.find_elements(By.TAG_NAME, "img")
+    finally:
+        d.quit()
+
+
 # --- CLI and batch ------------------------------------------------------------------------------------------
 def test_batch_writes_every_format_and_an_index_linking_the_reports(tiny_weights, talk_then_grey, tmp_path):
     from emoannot.cli import app

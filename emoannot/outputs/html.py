@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from pathlib import Path
 from urllib.parse import quote
 
@@ -74,11 +75,25 @@ def write_html(a: Annotation, path: Path, folder: Path, annotated_video: str | N
         link = relative_link(a.info.path, folder)
         note = (f"Browsers cannot play {a.info.path.name} ({a.info.video_codec}). Run emoannot with --video to "
                 "get an annotated mp4 this page then plays, or convert the video to H.264 mp4.")
-    data = json.dumps(report_data(a, link, note), separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
-    page = (_PAGE.replace("__TITLE__", html.escape(a.info.path.name))
-            .replace("__DATA__", data)
-            .replace("__VCOL__", VALENCE_COLOUR).replace("__ACOL__", AROUSAL_COLOUR))
+    page = fill(_PAGE, TITLE=html.escape(a.info.path.name), DATA=script_json(report_data(a, link, note)),
+                VCOL=VALENCE_COLOUR, ACOL=AROUSAL_COLOUR)
     path.write_text(page, encoding="utf-8")
+
+
+_PLACEHOLDER = re.compile(r"__([A-Z]+)__")
+
+
+def fill(template: str, **values: str) -> str:
+    """Fill every `__NAME__` of `template` in one pass: a value is never searched for placeholders, so a file
+    name or a word that contains `__DATA__` stays text. Each placeholder must have a value."""
+    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
+
+
+def script_json(data: dict) -> str:
+    """JSON safe inside `<script type="application/json">`: `<`, `>` and `&` as \\u escapes, so no text
+    (`</script>`, `<!--`) can end the element or change how the browser parses it; JSON.parse reads the same."""
+    text = json.dumps(data, separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def write_index(rows: list[dict], path: Path) -> None:
@@ -93,7 +108,7 @@ def write_index(rows: list[dict], path: Path) -> None:
         body.append("<tr>" + "".join(f"<td>{c}</td>" for c in (
             cell, html.escape(str(r["status"])), r["duration_s"], r["face_coverage"], r["speech_coverage"],
             r["valued_coverage"], r["valence_mean"], r["arousal_mean"])) + "</tr>")
-    path.write_text(_INDEX.replace("__ROWS__", head + "\n".join(body)), encoding="utf-8")
+    path.write_text(fill(_INDEX, ROWS=head + "\n".join(body)), encoding="utf-8")
 
 
 _INDEX = """<!doctype html>
