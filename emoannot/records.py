@@ -74,6 +74,19 @@ class FaceTrack:
     box: np.ndarray  #: [N, 4] float32 x, y, w, h in original pixels (nan without face)
     crops: np.ndarray  #: [K, 48, 48] uint8 aligned grey crops, one per tick (zeros where crop_mask is 0)
     crop_mask: np.ndarray  #: [K] bool
+    #: [K, 51] float32 the face's blendshape coefficients per tick (features.blendshapes.NAMES), read on the
+    #: frame the crop comes from; NaN where the face landmarker found no face there or did not run
+    blendshapes: np.ndarray | None = None
+
+    def frame_blendshapes(self) -> np.ndarray:
+        """[N, 51] each frame's blendshapes: its tick's, NaN on frames without this face (or never read)."""
+        from emoannot.features.blendshapes import N_BLENDSHAPES
+        from emoannot.timeline import tick_of_time
+
+        if self.blendshapes is None or not len(self.blendshapes):
+            return np.full((self.n_frames, N_BLENDSHAPES), np.nan, np.float32)
+        per_frame = self.blendshapes[tick_of_time(self.times, len(self.blendshapes))]
+        return np.where(self.present[:, None], per_frame, np.nan).astype(np.float32)
 
     @property
     def n_frames(self) -> int:
@@ -249,10 +262,12 @@ class Annotation:
             if self.emotion_probs is not None:
                 for i, c in enumerate(self.classes):
                     df[f"p_{c}"] = np.round(self.emotion_probs[:, i], 4)
+            _add_blendshape_columns(df, self.faces)
         return df
 
-    def people_dataframe(self):
-        """The table of `<name>.people.csv`: one row per frame and person (columns: PEOPLE_COLUMNS)."""
+    def people_dataframe(self, extra_columns: bool = False):
+        """The table of `<name>.people.csv`: one row per frame and person (columns: PEOPLE_COLUMNS; with
+        `extra_columns` each person's blendshape columns)."""
         import pandas as pd
 
         parts = []
@@ -275,9 +290,20 @@ class Annotation:
                 "speaking": p.speaking.astype(int),
                 "word": [w if s else "" for w, s in zip(self.word, p.speaking)],
             }))
+            if extra_columns:
+                _add_blendshape_columns(parts[-1], p.track)
         if not parts:
             return pd.DataFrame(columns=list(PEOPLE_COLUMNS))
         return pd.concat(parts).sort_values(["frame", "person"], kind="stable").reset_index(drop=True)
+
+
+def _add_blendshape_columns(df, track: FaceTrack) -> None:
+    """The face's 51 blendshape coefficients per frame (bs_browDownLeft, ...), empty without a face."""
+    from emoannot.features.blendshapes import COLUMNS
+
+    values = np.round(track.frame_blendshapes(), 4)
+    for j, name in enumerate(COLUMNS):
+        df[name] = values[:, j]
 
 
 def emotion_labels(probs: np.ndarray | None, classes: tuple[str, ...], n: int) -> tuple[str, ...]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import torch
 
+from emoannot.features.blendshapes import N_BLENDSHAPES
 from emoannot.labels import FACE_CLASSES
 from emoannot.model.expression import ExpressionCNN
 from emoannot.model.heads import VAHead
@@ -26,7 +27,11 @@ def make_tiny_weights(folder: Path, seed: int = 0) -> Path:
     write_weights(folder, "expression_cnn", cnn.state_dict(), {**CARD, "classes": list(FACE_CLASSES)})
     write_weights(folder, "audio_head", VAHead(384, 9, hidden=8).state_dict(), {**CARD, "encoder": "tiny.en"})
     write_weights(folder, "text_head", VAHead(384, 0, hidden=8).state_dict(), dict(CARD))
-    dims = (256 + 3, 384 + 3, 384 + 3)
+    # the face as the shipped set reads it: embedding + blendshapes in, 7 categories out; the fusion reads
+    # the head's probabilities and the blendshapes (features.visual.fusion_face)
+    write_weights(folder, "visual_head", VAHead(256 + N_BLENDSHAPES + 1, len(FACE_CLASSES), hidden=8).state_dict(),
+                  dict(CARD))
+    dims = (len(FACE_CLASSES) + N_BLENDSHAPES + 1 + 3, 384 + 3, 384 + 3)
     configs = {"rjcma": RJCMAConfig(in_dims=dims, out_dims=(8, 8, 8), channels=(8,), window=WINDOW, iterations=1,
                                     head_hidden=8, classes=FACE_CLASSES),
                "cfn-sr": CFNSRConfig(in_dims=dims, window=WINDOW, dim=8, heads=2, conv_layers=1, blocks=1, ff=8,

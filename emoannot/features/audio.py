@@ -104,8 +104,24 @@ def speech_mask(spans: tuple[Segment, ...], k: int) -> np.ndarray:
     return segments_to_mask(spans, tick_times(k))
 
 
+def speaker_centre(ticks: np.ndarray, mask: np.ndarray, reference: np.ndarray, prior: float) -> np.ndarray:
+    """Where this video's speaker sits in the encoder's space: the mean of its speech ticks, drawn towards
+    `reference` (the training speakers' neutral mean) as if `prior` ticks of it had been heard too. A long
+    recording is centred on its own speech (most of what people say is near neutral: the speaker's and the
+    microphone's offset goes, the emotion stays); a clip of a few seconds mostly on the reference, so that a
+    short outburst is not centred away."""
+    n = int(mask.sum())
+    total = ticks[mask].astype(np.float64).sum(0) if n else np.zeros(ticks.shape[1])
+    return ((total + prior * reference.astype(np.float64)) / (n + prior)).astype(np.float32)
+
+
 def audio_features(ticks: np.ndarray, mask: np.ndarray, head) -> ModalityFeatures:
-    """ticks: [K, d] pooled encoder states; head: VAHead. Zero + mask 0 outside speech."""
+    """ticks: [K, d] pooled encoder states; head: VAHead. Zero + mask 0 outside speech. A head trained on
+    speaker-normalised states (centre_prior > 0) reads, and the fusion gets, the states minus
+    speaker_centre."""
+    prior = float(head.centre_prior)
+    if prior > 0 and mask.any():
+        ticks = ticks - speaker_centre(ticks, mask, head.centre.numpy(), prior)
     values = np.where(mask[:, None], ticks, 0.0).astype(np.float32)
     va = np.full((len(mask), 2), np.nan, np.float32)
     if mask.any():

@@ -1,10 +1,12 @@
-"""Visual features: expression-CNN embeddings of the aligned crops, and the face-only estimate."""
+"""Visual features: expression-CNN embeddings of the aligned crops beside the face's blendshapes (the
+face landmarker's 51 expression coefficients and whether it read the face), and the face-only estimate."""
 from __future__ import annotations
 
 import numpy as np
 import torch
 
 from emoannot.features import ModalityFeatures
+from emoannot.features.blendshapes import N_BLENDSHAPES
 from emoannot.labels import FACE_CLASSES, va_matrix
 from emoannot.model.expression import ExpressionCNN, centre_crop
 from emoannot.records import FaceTrack
@@ -27,23 +29,52 @@ def embed_crops(model: ExpressionCNN, crops: np.ndarray, device: str = "cpu") ->
     return torch.cat(embs).numpy(), torch.cat(probs).numpy()
 
 
+def _read(blendshapes: np.ndarray) -> np.ndarray:
+    """[K, 51] blendshapes (NaN where unread) -> [K, 52]: the coefficients (0 where unread) and a read bit."""
+    ok = np.isfinite(blendshapes).all(1)
+    return np.concatenate([np.where(ok[:, None], blendshapes, 0.0), ok[:, None]], 1).astype(np.float32)
+
+
+def face_vector(emb: np.ndarray, blendshapes: np.ndarray) -> np.ndarray:
+    """What the visual head reads of a face: [K, 256] embedding + [K, 52] blendshapes and read bit = [K, 308]."""
+    return np.concatenate([emb, _read(blendshapes)], 1).astype(np.float32)
+
+
+def fusion_face(head, vector: np.ndarray) -> np.ndarray:
+    """What the fusion reads of a face: the visual head's 7 category probabilities, the blendshapes and the
+    read bit ([K, 59]). Not the CNN's embedding: the fusion is trained on composites of FER2013 training
+    faces, whose embeddings the CNN has learnt by heart, and would trust it far more than it deserves on
+    faces it has never seen; the head's reading of the face, and the landmarker's, carry over."""
+    return np.concatenate([head.predict_proba(vector), vector[:, -(N_BLENDSHAPES + 1):]], 1).astype(np.float32)
+
+
 def posterior_to_va(probs: np.ndarray) -> np.ndarray:
     return (probs @ va_matrix(FACE_CLASSES)).astype(np.float32)
 
 
 def visual_features(track: FaceTrack, model: ExpressionCNN, device: str = "cpu", head=None) -> ModalityFeatures:
-    """Per tick: the crop's embedding and the face-only (valence, arousal): the visual head's calibrated
-    estimate when the weights set has one, else the posterior-weighted average of the class points.
+    """Per tick: what the fusion reads of the face and the face-only (valence, arousal): the visual head's
+    calibrated estimate when the weights set has one, else the posterior-weighted average of the class
+    points. A head of 308 inputs reads face_vector (embedding + blendshapes) and the fusion fusion_face;
+    with a head of 256 inputs (weights sets trained before blendshapes) both read the embedding alone.
     Batch by batch into the output arrays: an hour of video holds no second copy of its crops."""
     mask = track.crop_mask.copy()
     k = len(mask)
-    dim = model.classifier.in_features
+    emb_dim = model.classifier.in_features
+    with_bs = head is not None and int(head.mean.shape[0]) == emb_dim + N_BLENDSHAPES + 1
+    dim = len(head.cls.weight) + N_BLENDSHAPES + 1 if with_bs else emb_dim
     values = np.zeros((k, dim), np.float32)
     va = np.full((k, 2), np.nan, np.float32)
     ticks = np.flatnonzero(mask)
+    blendshapes = (track.blendshapes if track.blendshapes is not None
+                   else np.full((k, N_BLENDSHAPES), np.nan, np.float32))
     for i in range(0, len(ticks), BATCH):
         sel = ticks[i : i + BATCH]
         emb, probs = embed_crops(model, track.crops[sel], device)
-        values[sel] = emb
-        va[sel] = head.predict_va(emb) if head is not None else posterior_to_va(probs)
+        if with_bs:
+            vector = face_vector(emb, blendshapes[sel])
+            values[sel], va[sel] = fusion_face(head, vector), head.predict_va(vector)
+        else:
+            values[sel] = emb
+            va[sel] = head.predict_va(emb) if head is not None else posterior_to_va(probs)
     return ModalityFeatures("visual", values, mask, va)

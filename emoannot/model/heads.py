@@ -10,7 +10,12 @@ class VAHead(nn.Module):
     """Standardise -> MLP -> (valence, arousal) in [-1, 1], plus optional category logits.
 
     `cal_matrix` and `cal_offset` hold an affine calibration fitted after training (identity until then):
-    (valence, arousal) = tanh(...) @ cal_matrix + cal_offset, clipped to [-1, 1]."""
+    (valence, arousal) = tanh(...) @ cal_matrix + cal_offset, clipped to [-1, 1].
+
+    `centre` and `centre_prior` say what the head expects of its input's speaker (the audio head): with
+    centre_prior > 0 it was trained on features minus each speaker's neutral mean, and at inference the
+    features are centred on features.audio.speaker_centre (the video's own speech mean, drawn towards
+    `centre` by centre_prior ticks of it); 0 (every other head, and older sets): raw features."""
 
     def __init__(self, in_dim: int, n_classes: int = 0, hidden: int = 128, dropout: float = 0.3) -> None:
         super().__init__()
@@ -18,6 +23,8 @@ class VAHead(nn.Module):
         self.register_buffer("std", torch.ones(in_dim))
         self.register_buffer("cal_matrix", torch.eye(2))
         self.register_buffer("cal_offset", torch.zeros(2))
+        self.register_buffer("centre", torch.zeros(in_dim))
+        self.register_buffer("centre_prior", torch.zeros(()))
         self.body = nn.Sequential(nn.Linear(in_dim, hidden), nn.GELU(), nn.Dropout(dropout))
         self.va = nn.Linear(hidden, 2)
         self.cls = nn.Linear(hidden, n_classes) if n_classes else None
@@ -44,8 +51,8 @@ def head_from_state(state: dict[str, torch.Tensor]) -> VAHead:
     hidden = state["va.weight"].shape[1]
     n_classes = state["cls.weight"].shape[0] if "cls.weight" in state else 0
     head = VAHead(in_dim, n_classes, hidden)
-    calibration = {"cal_matrix", "cal_offset"}
+    optional = {"cal_matrix", "cal_offset", "centre", "centre_prior"}
     missing, unexpected = head.load_state_dict(state, strict=False)
-    if unexpected or set(missing) - calibration:  # heads saved before calibration existed keep the identity
+    if unexpected or set(missing) - optional:  # heads saved before these existed keep their neutral values
         raise KeyError(f"head state does not fit a VAHead: missing {missing}, unexpected {unexpected}")
     return head.eval()

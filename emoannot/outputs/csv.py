@@ -19,9 +19,10 @@ def write_csv(a: Annotation, path: Path, extra_columns: bool = False):
     return table
 
 
-def write_people_csv(a: Annotation, path: Path):
-    """Write `<name>.people.csv` (columns: records.PEOPLE_COLUMNS); returns the table."""
-    table = a.people_dataframe()
+def write_people_csv(a: Annotation, path: Path, extra_columns: bool = False):
+    """Write `<name>.people.csv` (columns: records.PEOPLE_COLUMNS, with `extra_columns` the blendshapes);
+    returns the table."""
+    table = a.people_dataframe(extra_columns)
     table.to_csv(path, index=False, na_rep="")
     return table
 

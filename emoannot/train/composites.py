@@ -34,12 +34,15 @@ P_FACE, P_SPEECH, P_WORDS = 0.75, 0.7, 0.8
 P_FAST = 0.5  #: share of sequences cut into short segments
 FAST_SEGMENT = (5, 40)  #: their segments last 0.5-4 s (in ticks)
 P_MIXED = 0.3  #: share of segments whose voice (and words) carry another emotion than the face
+#: speech categories the faces do not have, as the voice of one they do: calm speech is the neutral voice (so
+#: composites hold calm speech under neutral faces, and, mixed, expressive faces over calm speech)
+VOICE_AS = {"calm": "neutral"}
 
 
 @dataclass(frozen=True)
 class Pool:
     """Per-modality material of one split."""
-    face_emb: dict[str, np.ndarray]  #: category -> [n, 256] embeddings
+    face_emb: dict[str, np.ndarray]  #: category -> [n, d] what the fusion reads of a face (features.visual)
     face_va: dict[str, np.ndarray]  #: category -> [n, 2] face-only estimates
     clips: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]]  #: category -> [(ticks, mask, va)]
     sentences: dict[str, list[tuple[np.ndarray, np.ndarray]]]  #: category -> [(word vectors, word va)]
@@ -51,7 +54,7 @@ def build_pool(face_emb: np.ndarray, face_va: np.ndarray, face_y: np.ndarray, sp
     fv = {c: face_va[face_y == FACE_CLASSES.index(c)] for c in CATEGORIES}
     clips: dict[str, list] = {c: [] for c in CATEGORIES}
     for i in clip_idx:
-        c = speech.clips[i].category
+        c = VOICE_AS.get(speech.clips[i].category, speech.clips[i].category)
         if c in clips:
             x, m = speech.clip(i)
             if not m.any():

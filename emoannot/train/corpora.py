@@ -41,7 +41,7 @@ def speech_clips(data: Path) -> list[SpeechClip]:
     for p in sorted((root / "emodb").glob("*.wav")):
         cat = EMODB[p.stem[5]]
         clips.append(SpeechClip(p, "emodb", "emodb" + p.stem[:2], cat, *va_point(cat)))
-    for p in sorted((root / "ravdess").glob("*.wav")):
+    for p in sorted([*(root / "ravdess").glob("*.flac"), *(root / "ravdess").glob("*.wav")]):
         f = p.stem.split("-")
         cat = RAVDESS[f[2]]
         clips.append(SpeechClip(p, "ravdess", "ravdess" + f[6], cat, *va_point(cat, RAVDESS_INTENSITY[f[3]])))

@@ -67,6 +67,31 @@ def load_faces(data: Path, use_ckplus: bool = True) -> FaceSplits:
     return FaceSplits(tx, ty, x[split == "val"], y[split == "val"], x[split == "test"], y[split == "test"])
 
 
+#: FER+ column -> FER2013 class (contempt, unknown and NF have no FER2013 class)
+FERPLUS_TO_FER = {"anger": "angry", "disgust": "disgust", "fear": "fear", "happiness": "happy", "sadness": "sad",
+                  "surprise": "surprise", "neutral": "neutral"}
+
+
+def ferplus_labels(data: Path) -> tuple[np.ndarray, np.ndarray]:
+    """FER+ (10 annotators per FER2013 image), in the rows of fer2013_48.npz -> (soft [N, 7] vote shares
+    over the FER2013 classes, NaN rows where no annotator chose one of them; majority [N] the class with the
+    most votes of all ten columns, -1 where that is contempt, unknown or no face, or the image is unmatched)."""
+    path = data / "faces" / "ferplus_votes_for_fer2013_48.npz"
+    if not path.exists():
+        raise DataError(f"FER+ votes not found at {path}; pass the folder that holds faces/ as DATA.")
+    z = np.load(path, allow_pickle=False)
+    columns = [str(c) for c in z["columns"]]
+    votes = z["votes"].astype(np.float32) * z["matched"][:, None]
+    inv = {fer: plus for plus, fer in FERPLUS_TO_FER.items()}
+    seven = np.stack([votes[:, columns.index(inv[c])] for c in FACE_CLASSES], 1)
+    total = seven.sum(1, keepdims=True)
+    soft = np.where(total > 0, seven / np.maximum(total, 1), np.nan).astype(np.float32)
+    top = votes.argmax(1)
+    col_to_fer = {columns.index(p): FACE_CLASSES.index(f) for p, f in FERPLUS_TO_FER.items()}
+    majority = np.array([col_to_fer.get(int(t), -1) if v.sum() > 0 else -1 for t, v in zip(top, votes)], np.int64)
+    return soft, majority
+
+
 def augment(batch: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     """[B, 1, 48, 48] uint8 -> [B, 1, 40, 40] float (still 0-255 range)."""
     b = batch.shape[0]

@@ -265,34 +265,83 @@ def class_point_metrics(pred: np.ndarray, classes: list[str]) -> dict:
             "max_distance_to_point": max(v["distance_to_point"] for v in per.values())}
 
 
-def train_visual_head(emb_val: np.ndarray, y_val: np.ndarray, emb_test: np.ndarray, y_test: np.ndarray,
-                      posterior_va_test: np.ndarray, seed: int = 0) -> tuple[VAHead, dict]:
-    """The face-only valence/arousal: a small MLP from the expression CNN's embedding to the class's
-    circumplex point, fitted on FER2013 *validation* images (the CNN never trained on them) with balanced
-    classes and neutral counted NEUTRAL_BOOST times, then calibrated by an anchored affine map fitted on
-    out-of-fold predictions of the same images, so that typical neutral faces land on (0, 0) instead of
-    the negative average of an uncertain posterior. Scored on FER2013 test."""
+def fit_soft_head(x: np.ndarray, soft: np.ndarray, points: np.ndarray, anchor: int, epochs: int = 60,
+                  seed: int = 0, hidden: int = 128, boost: float = NEUTRAL_BOOST) -> VAHead:
+    """A VAHead on soft category labels (annotators' vote shares): the target point is the votes' average
+    of the class points, the category loss the cross-entropy against the vote shares. Batches drawn with
+    the classes (by majority) balanced and the anchor class (neutral) counted `boost` times."""
+    torch.manual_seed(seed)
+    head = VAHead(x.shape[1], soft.shape[1], hidden)
+    xt = torch.from_numpy(x.astype(np.float32))
+    head.mean.copy_(xt.mean(0))
+    head.std.copy_(xt.std(0) + 1e-4)
+    st = torch.from_numpy(soft.astype(np.float32))
+    vt = st @ torch.from_numpy(points.astype(np.float32))
+    draw = torch.from_numpy(balanced_weights(soft.argmax(1), {anchor: boost}))
+    opt = torch.optim.AdamW(head.parameters(), lr=2e-3, weight_decay=1e-2)
+    gen = torch.Generator().manual_seed(seed)
+    for _ in range(epochs):
+        head.train()
+        perm = torch.multinomial(draw, len(xt), replacement=True, generator=gen)
+        for s in range(0, len(xt), 512):
+            idx = perm[s : s + 512]
+            pred, logits = head(xt[idx])
+            loss = (torch.nn.functional.mse_loss(pred, vt[idx])
+                    + (2 - ccc_torch(pred[:, 0], vt[idx, 0], 0) - ccc_torch(pred[:, 1], vt[idx, 1], 0)) / 2
+                    - (st[idx] * logits.log_softmax(1)).sum(1).mean())
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return head.eval()
+
+
+def category_metrics(proba: np.ndarray, truth: np.ndarray, classes: tuple[str, ...]) -> dict:
+    """Accuracy, per-class recall and the confusion matrix (rows: truth, columns: guess) of the most
+    probable category."""
+    guess = proba.argmax(1)
+    confusion = np.zeros((len(classes), len(classes)), np.int64)
+    np.add.at(confusion, (truth, guess), 1)
+    return {"accuracy": float((guess == truth).mean()), "n": int(len(truth)),
+            "recall": {c: float(confusion[i, i] / max(confusion[i].sum(), 1)) for i, c in enumerate(classes)},
+            "confusion": confusion.tolist(), "classes": list(classes)}
+
+
+def train_visual_head(x_fit: np.ndarray, soft_fit: np.ndarray, x_test: np.ndarray, y_test: np.ndarray,
+                      plus_test: np.ndarray, posterior_va_test: np.ndarray, seed: int = 0,
+                      epochs: int = 60) -> tuple[VAHead, dict]:
+    """The face-only valence/arousal and category: a VAHead from face_vector (expression-CNN embedding +
+    the landmarker's blendshapes and read bit) to the vote-weighted class point and the vote shares,
+    fitted on FER2013 train + validation with FER+ soft labels and CK+ (hard labels), classes balanced and
+    neutral counted NEUTRAL_BOOST times; then calibrated by an anchored affine map fitted on out-of-fold
+    predictions of the same faces, so that typical neutral faces land on (0, 0). Scored on FER2013 test
+    against its own labels (`y_test`) and against the FER+ majority (`plus_test`, -1 where FER+ has none)."""
     from emoannot.labels import FACE_CLASSES, va_point
 
     neutral = FACE_CLASSES.index("neutral")
     points = np.asarray([va_point(c) for c in FACE_CLASSES], np.float32)
 
-    def fit(x, y):
-        return fit_head(x, points[y], y.astype(np.int64), len(FACE_CLASSES), epochs=200, seed=seed, hidden=64,
-                        sample_weights=balanced_weights(y, {neutral: NEUTRAL_BOOST}))
+    def fit(x, soft):
+        return fit_soft_head(x, soft, points, neutral, epochs, seed)
 
-    # out-of-fold predictions on the validation images, to calibrate without reusing what the head fitted
-    folds = np.random.default_rng(seed).integers(0, CALIBRATION_FOLDS, len(y_val))
-    oof = np.zeros((len(y_val), 2), np.float32)
+    folds = np.random.default_rng(seed).integers(0, CALIBRATION_FOLDS, len(x_fit))
+    oof = np.zeros((len(x_fit), 2), np.float32)
     for k in range(CALIBRATION_FOLDS):
-        oof[folds == k] = fit(emb_val[folds != k], y_val[folds != k]).predict_va(emb_val[folds == k])
-    head = fit(emb_val, y_val)
-    means = np.stack([oof[y_val == c].mean(0) for c in range(len(FACE_CLASSES))])
+        oof[folds == k] = fit(x_fit[folds != k], soft_fit[folds != k]).predict_va(x_fit[folds == k])
+    head = fit(x_fit, soft_fit)
+    major = soft_fit.argmax(1)
+    means = np.stack([oof[major == c].mean(0) for c in range(len(FACE_CLASSES))])
     matrix, offset = anchored_affine(means, points, neutral)
     head.cal_matrix.copy_(torch.from_numpy(matrix))
     head.cal_offset.copy_(torch.from_numpy(offset))
+    proba = head.predict_proba(x_test)
+    has_plus = plus_test >= 0
     names = [FACE_CLASSES[int(c)] for c in y_test]
-    metrics = {"fer2013_test": class_point_metrics(head.predict_va(emb_test), names),
+    read = x_test[:, -1] > 0
+    metrics = {"fer2013_test": class_point_metrics(head.predict_va(x_test), names),
                "fer2013_test_posterior_average_before": class_point_metrics(posterior_va_test, names),
-               "n_fit_fer2013_val": int(len(y_val)), "n_test": int(len(y_test)), "neutral_boost": NEUTRAL_BOOST}
+               "fer2013_test_categories": category_metrics(proba, y_test, FACE_CLASSES),
+               "ferplus_majority_test_categories": category_metrics(proba[has_plus], plus_test[has_plus], FACE_CLASSES),
+               "fer2013_test_faces_read_by_the_landmarker": float(read.mean()),
+               "n_fit": int(len(x_fit)), "n_test": int(len(y_test)), "neutral_boost": NEUTRAL_BOOST,
+               "epochs": epochs}
     return head, metrics

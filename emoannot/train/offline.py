@@ -17,7 +17,7 @@ import torch
 
 from emoannot.atomic import write_text
 from emoannot.errors import WeightsError
-from emoannot.features.visual import embed_crops, posterior_to_va
+from emoannot.features.visual import fusion_face
 from emoannot.metrics import ccc, macro_f1
 from emoannot.model.expression import ExpressionCNN
 from emoannot.model.fusions import Fusion, config_class, n_parameters
@@ -25,7 +25,8 @@ from emoannot.model.weights import load_state, write_weights
 from emoannot.timeline import TRAIN_HOP, WINDOW
 from emoannot.train.composites import (CATEGORIES, FAST_SEGMENT, P_FAST, P_MIXED, Pool, build_pool, compose,
                                        faces_only)
-from emoannot.train.fit_cnn import VisualTrainConfig, load_faces, train_visual
+from emoannot.train.face_inputs import face_inputs, ship_landmarker
+from emoannot.train.fit_cnn import VisualTrainConfig, train_visual
 from emoannot.train.fit_fusion import FusionTrainConfig, Windows, predict_windows, train_fusion
 from emoannot.train.fit_heads import (AUDIO_ENCODER, HELDOUT_SPEAKERS, NEUTRAL_BOOST, emobank_features,
                                       speech_corpus_features, train_audio_head, train_text_head, train_visual_head)
@@ -129,16 +130,14 @@ def train_offline(data: Path, out: Path, run_dir: Path, seed: int = 0, visual_ep
         cnn_state, cnn_info = load_state(out, "expression_cnn")
     cnn = ExpressionCNN()
     cnn.load_state_dict(cnn_state)
-    faces = load_faces(data, use_ckplus=False)
-    emb = {}
-    for split, x in (("train", faces.train_x), ("val", faces.val_x), ("test", faces.test_x)):
-        emb[split] = embed_crops(cnn, np.ascontiguousarray(x))
-    # 2. heads: the face-only estimate (calibrated on FER2013 val), voice, words
-    visual_head, visual_metrics = train_visual_head(emb["val"][0], faces.val_y, emb["test"][0], faces.test_y,
-                                                    posterior_to_va(emb["test"][1]), seed)
+    # 2. the face as the product reads it: CNN embedding + the landmarker's blendshapes (FER+ soft labels)
+    faces = face_inputs(data, cnn, cache, ship_landmarker(out), log)
+    visual_head, visual_metrics = train_visual_head(faces.fit_x, faces.fit_soft, faces.x["test"], faces.y["test"],
+                                                    faces.plus["test"], faces.posterior_va_test, seed)
     neutral = visual_metrics["fer2013_test"]["per_class"]["neutral"]
-    log(f"visual head: FER2013 test neutral mean V {neutral['valence']:+.3f} A {neutral['arousal']:+.3f}; "
-        f"max class distance {visual_metrics['fer2013_test']['max_distance_to_point']:.3f}")
+    log(f"visual head: FER2013 test accuracy {visual_metrics['fer2013_test_categories']['accuracy']:.3f}, FER+ majority "
+        f"{visual_metrics['ferplus_majority_test_categories']['accuracy']:.3f}; neutral mean V {neutral['valence']:+.3f} "
+        f"A {neutral['arousal']:+.3f}")
     sf = speech_corpus_features(data, cache, log)
     tf = emobank_features(data, cache, log)
     audio_head, audio_metrics = train_audio_head(sf, HELDOUT_SPEAKERS, seed)
@@ -147,12 +146,16 @@ def train_offline(data: Path, out: Path, run_dir: Path, seed: int = 0, visual_ep
     log(f"text head: {json.dumps({k: v for k, v in text_metrics.items() if isinstance(v, float)})}")
     common = {"seed": seed, "licences": LICENCES, "domain_gap": DOMAIN_GAP}
     write_weights(out, "visual_head", visual_head.state_dict(), {
-        **common, "task": "face-only valence/arousal from the expression CNN's 256-d embedding",
-        "input": "L2-normalised expression-CNN embedding of an aligned face crop",
-        "data": "FER2013 validation images (the CNN's own training images would give over-confident embeddings)",
-        "labels": "the class's circumplex point (emoannot.labels); classes balanced, neutral counted "
-                  f"{NEUTRAL_BOOST}x (the origin anchor)",
-        "recipe": "MLP 256-64-(2 + 7), MSE + (1 - CCC) + cross-entropy, AdamW, 200 epochs, balanced sampling",
+        **common, "task": "face-only valence/arousal and 7 categories from the expression CNN's embedding and the "
+                          "face landmarker's blendshapes",
+        "input": "emoannot.features.visual.face_vector: L2-normalised expression-CNN embedding of the aligned 48x48 "
+                 "crop (256) + the 51 blendshapes of the face region (emoannot.features.blendshapes) + a read bit",
+        "data": "FER2013 train + validation images with FER+ soft labels (10 annotators' vote shares over the seven "
+                "classes), CK+ (contempt left out, its own labels); FER2013 test for the metrics",
+        "labels": "the vote-weighted average of the classes' circumplex points (emoannot.labels); classes balanced by "
+                  f"majority, neutral counted {NEUTRAL_BOOST}x (the origin anchor)",
+        "recipe": f"MLP 308-128-(2 + 7), MSE + (1 - CCC) + soft cross-entropy, AdamW, {visual_metrics['epochs']} epochs, "
+                  "balanced sampling; anchored affine calibration on 5-fold out-of-fold predictions",
         "metrics": visual_metrics})
     write_weights(out, "audio_head", audio_head.state_dict(), {
         **common, "task": "valence/arousal (+9 speech categories) from 1 s means of whisper tiny.en encoder states",
@@ -176,11 +179,11 @@ def train_offline(data: Path, out: Path, run_dir: Path, seed: int = 0, visual_ep
     idx = {s: np.flatnonzero(tf.split == s) for s in ("train", "dev", "test")}
     log("building composite pools")
     pools: dict[str, Pool] = {}
-    for split, fy, clips, sents in (("train", faces.train_y, train_clips, idx["train"]),
-                                    ("val", faces.val_y, train_clips, idx["dev"]),
-                                    ("test", faces.test_y, heldout, idx["test"])):
-        pools[split] = build_pool(emb[split][0], visual_head.predict_va(emb[split][0]), fy, sf, clips, audio_head, tf,
-                                  sents, text_head)
+    for split, clips, sents in (("train", train_clips, idx["train"]), ("val", train_clips, idx["dev"]),
+                                ("test", heldout, idx["test"])):
+        x = faces.x[split]
+        pools[split] = build_pool(fusion_face(visual_head, x), visual_head.predict_va(x), faces.label[split], sf, clips,
+                                  audio_head, tf, sents, text_head)
     val_w, _ = compose(pools["val"], n_eval, WINDOW, seed + 1)
     test_w, test_present = compose(pools["test"], n_eval, WINDOW, seed + 2)
     faces_w, faces_present = faces_only(pools["test"], n_eval // 2, WINDOW, seed + 3)
