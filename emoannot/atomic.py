@@ -35,6 +35,9 @@ def write_text(path: Path, text: str) -> None:
 
 
 PARTIAL = ".partial-"  #: marks a folder being written: `.<name>.partial-<pid>-<random>`
+#: the file inside every partial folder that says emoannot made it (it holds the folder's own name): a folder
+#: of the same name pattern without it is a user's, and is never removed
+PARTIAL_MARK = ".emoannot-partial"
 
 
 @contextmanager
@@ -47,6 +50,7 @@ def partial_folder(final: Path) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}{PARTIAL}{os.getpid()}-", dir=final.parent))
     os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; the finished files get the usual mode
     try:
+        (tmp / PARTIAL_MARK).write_text(tmp.name + "\n")
         yield tmp
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -54,7 +58,8 @@ def partial_folder(final: Path) -> Iterator[Path]:
 
 def clean_stale_partials(root: Path, recursive: bool = False) -> list[Path]:
     """Remove the partial folders under `root` whose writer is no longer running (killed with -9, power
-    loss); returns what was removed."""
+    loss) and that emoannot can prove it made (their PARTIAL_MARK names the folder); returns what was
+    removed. A folder that only looks like one (a user's `.notes.partial-12-x`) is left alone."""
     removed = []
     if not Path(root).is_dir():
         return removed
@@ -63,10 +68,17 @@ def clean_stale_partials(root: Path, recursive: bool = False) -> list[Path]:
             pid = int(p.name.rsplit(PARTIAL, 1)[1].split("-", 1)[0])
         except (IndexError, ValueError):
             continue
-        if p.is_dir() and not _alive(pid):
+        if p.is_dir() and not p.is_symlink() and _ours(p) and not _alive(pid):
             shutil.rmtree(p, ignore_errors=True)
             removed.append(p)
     return removed
+
+
+def _ours(folder: Path) -> bool:
+    try:
+        return (folder / PARTIAL_MARK).read_text().strip() == folder.name
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _alive(pid: int) -> bool:

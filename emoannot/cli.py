@@ -147,13 +147,22 @@ def predict(
                     continue
                 for w in a.warnings:
                     _warn(f"{info.path.name}: {w}")
-                typer.echo(f"{info.path} -> {paths.folder} ({a.n_frames} frames, mean valence "
-                           f"{np.nanmean(a.valence):+.2f}, mean arousal {np.nanmean(a.arousal):+.2f})")
+                typer.echo(f"{info.path} -> {paths.folder} ({a.n_frames} frames, {_means(a)})")
         except KeyboardInterrupt:
             _err("interrupted: the video being annotated left no partial output; finished ones are kept.")
             raise typer.Exit(exit_code_after_interrupt()) from None
     if codes:
         raise typer.Exit(codes[0] if len(codes) == len(videos) else 1)
+
+
+def _means(a) -> str:
+    """The run's one-line summary of its values: means over the frames that have one, or that none has."""
+    import numpy as np
+
+    ok = np.isfinite(a.valence)
+    if not ok.any():
+        return "no frame has a value"
+    return f"mean valence {a.valence[ok].mean():+.2f}, mean arousal {a.arousal[ok].mean():+.2f}"
 
 
 @app.command()

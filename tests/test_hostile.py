@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 import emoannot
+from emoannot.atomic import PARTIAL_MARK
 from emoannot.cli import app
 from emoannot.errors import InputError
 from emoannot.timeline import video_ticks
@@ -193,11 +194,20 @@ def test_a_second_batch_on_the_same_output_is_told_to_wait_and_stale_partials_go
     assert result.exit_code == 3 and "another emoannot batch" in result.output
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    stale = out / f".a.mp4.emoannot.partial-{dead.pid}-x"
+    stale = out / f".a.mp4.emoannot.partial-{dead.pid}-x"  # what a killed emoannot leaves: its mark inside
     stale.mkdir()
-    result = runner.invoke(app, args)
+    (stale / PARTIAL_MARK).write_text(stale.name + "\n")
+    # issue 28.6: a user's folders that only look like one (no mark, or a mark that names another folder)
+    lookalikes = [out / f".my.partial-{dead.pid}-notes", out / "sub" / f".x.partial-{dead.pid}-y"]
+    for folder in lookalikes:
+        folder.mkdir(parents=True)
+        (folder / "important.txt").write_text("mine")
+    (lookalikes[1] / PARTIAL_MARK).write_text("another-name\n")
+    result = runner.invoke(app, args + ["--recursive"])
     assert result.exit_code == 0, result.output
     assert not stale.exists() and (out / "a.mp4.emoannot" / "manifest.json").exists()
+    for folder in lookalikes:
+        assert (folder / "important.txt").read_text() == "mine"
 
 
 def test_sigterm_while_predict_writes_leaves_no_partial_folder(tiny_weights, tmp_path):
@@ -338,3 +348,31 @@ def test_training_on_one_video_names_the_missing_validation_split(tmp_path):
     _txt(tmp_path / "v.txt", [(0.1, 0.2)] * count_frames(EXAMPLE))
     result = runner.invoke(app, ["train", str(tmp_path), "--format", "affwild2", "--out", str(tmp_path / "w")])
     assert result.exit_code == 6 and "validation" in result.output
+
+
+def test_a_video_without_any_value_says_so_without_nan_or_warnings(tiny_weights, tmp_path):
+    """Issue 28.10: no face and no speech -> 'no frame has a value', never 'mean valence +nan' nor numpy's
+    RuntimeWarning."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        result = runner.invoke(app, ["predict", str(need(MEDIA / "no_face.mp4")), "--out", str(tmp_path),
+                                     "--weights", str(tiny_weights), "--device", "cpu", "--no-plot"])
+    assert result.exit_code == 0, result.output
+    assert "nan" not in result.output.lower() and "no frame has a value" in result.output
+
+
+def test_a_cjk_name_plots_without_glyph_warnings(tmp_path, recwarn):
+    """Issue 28.11: a title in Chinese/Japanese draws with a CJK font where one is installed and falls back
+    quietly (boxes) where none is: no per-glyph warnings either way."""
+    import pandas as pd
+
+    from emoannot.outputs.plot import plot_tables
+
+    n = 50
+    df = pd.DataFrame({"time_s": np.arange(n) / 10, "valence": np.linspace(-0.5, 0.5, n), "arousal": np.zeros(n),
+                       "face": 1, "speech": 0, "word": "", "emotion": "happy"})
+    plot_tables([df], ["録画 采访 인터뷰 🎬"], tmp_path / "p.png")
+    assert (tmp_path / "p.png").stat().st_size > 10_000
+    assert not [w for w in recwarn if "Glyph" in str(w.message)], [str(w.message) for w in recwarn]

@@ -10,6 +10,18 @@ import pandas as pd
 from emoannot.atomic import atomic_path
 
 MAX_WORD_LABELS = 160
+#: fonts with CJK glyphs that matplotlib falls back to, where installed (Debian: fonts-noto-cjk, fonts-wqy-zenhei)
+CJK_FONTS = ("Noto Sans CJK JP", "Noto Sans CJK SC", "Noto Sans CJK TC", "Noto Sans CJK KR", "WenQuanYi Zen Hei",
+             "Droid Sans Fallback", "AR PL UMing CN", "IPAGothic")
+
+
+def _font_family() -> list[str]:
+    """DejaVu Sans (matplotlib's own), then the installed fonts of CJK_FONTS: a name in Chinese, Japanese or
+    Korean is drawn with them where the machine has one; elsewhere those characters show as boxes, quietly."""
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return ["DejaVu Sans", *(f for f in CJK_FONTS if f in installed)]
 
 
 def _spans(flag: np.ndarray, times: np.ndarray) -> list[tuple[float, float]]:
@@ -50,6 +62,14 @@ def plot_tables(tables: list[pd.DataFrame], labels: list[str], path: Path, title
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    import warnings
+    from contextlib import ExitStack
+
+    local = ExitStack()  # the font and the quiet glyph fallback hold for this figure only, not the caller's
+    local.enter_context(plt.rc_context({"font.family": _font_family()}))
+    local.enter_context(warnings.catch_warnings())
+    # a character no installed font has is drawn as a box: the README says so once, not a warning per glyph
+    warnings.filterwarnings("ignore", message="Glyph .* missing from font")
     fig = plt.figure(figsize=(15, 7.2), constrained_layout=True)
     grid = fig.add_gridspec(4, 3, height_ratios=[3, 3, 0.9, 1.3], width_ratios=[1, 1, 0.9])
     ax_v = fig.add_subplot(grid[0, :2])
@@ -125,6 +145,7 @@ def plot_tables(tables: list[pd.DataFrame], labels: list[str], path: Path, title
             fig.savefig(tmp, dpi=110, format=path.suffix.lstrip(".").lower() or "png")
     finally:
         plt.close(fig)
+        local.close()
 
 
 def _emotion_band(ax, series: list[tuple[pd.DataFrame, str]]) -> None:
