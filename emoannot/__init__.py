@@ -13,6 +13,20 @@ __version__ = "0.1.0"
 __all__ = ["Annotation", "Engine", "Fusion", "Settings", "annotate", "load", "predict", "__version__"]
 
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # what IDEs and type checkers see; at run time the names load on first use (__getattr__)
+    from emoannot.api import annotate, load, predict
+    from emoannot.config import Fusion, Settings
+    from emoannot.pipeline import Engine
+    from emoannot.records import Annotation
+
+
+def __dir__() -> list[str]:
+    """The public API with the module's own names, so that help(emoannot) and tab completion list them."""
+    return sorted(set(globals()) | set(__all__))
+
+
 def __getattr__(name: str):
     """The public API, imported on first use so that `import emoannot` (and the CLI's --help) stay light."""
     if name in ("load", "annotate", "predict"):

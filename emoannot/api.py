@@ -31,6 +31,9 @@ def load(settings: Settings | None = None, **overrides) -> "Engine":
     from emoannot.pipeline import Engine
 
     settings = settings or Settings()
+    if not isinstance(settings, Settings):
+        raise TypeError(f"load(settings): expected emoannot.Settings, not {settings!r}; keyword arguments override "
+                        "single settings, e.g. load(device='cpu').")
     unknown = set(overrides) - {f.name for f in fields(Settings)}
     if unknown:
         raise TypeError(f"unknown setting(s) {', '.join(sorted(unknown))}; see emoannot.config.Settings.")
@@ -46,6 +49,9 @@ def annotate(video: str | Path | VideoInfo, engine: "Engine | Settings | None" =
     video = video if isinstance(video, VideoInfo) else Path(video)
     if isinstance(engine, Engine):
         return engine.annotate(video, hook)
+    if engine is not None and not isinstance(engine, Settings):
+        raise TypeError(f"annotate(video, engine): engine must be an Engine (emoannot.load(...)) or Settings, not "
+                        f"{engine!r}; for a device, use emoannot.load(device={engine!r}) or Settings(device=...).")
     with load(engine) as own:
         return own.annotate(video, hook)
 

@@ -98,6 +98,21 @@ class Settings:
     formats: tuple[OutputFormat, ...] = (OutputFormat.csv,)
     extra_columns: bool = False  #: per-modality estimates in the CSV
 
+    def __post_init__(self) -> None:
+        """Strings become their enums (Settings(device="cpu") works); anything else is a ValueError that lists
+        what is accepted, here rather than deep inside torch or a writer."""
+        def one(field_name: str, enum: type[Enum], value):
+            try:
+                return enum(getattr(value, "value", value))
+            except ValueError:
+                raise ValueError(f"{field_name}={value!r} is not one of {', '.join(e.value for e in enum)}.") from None
+
+        object.__setattr__(self, "device", one("device", Device, self.device))
+        object.__setattr__(self, "fusion", one("fusion", Fusion, self.fusion))
+        if isinstance(self.formats, (str, Enum)) or not hasattr(self.formats, "__iter__"):
+            raise ValueError(f"formats={self.formats!r} must be a tuple of formats, e.g. ('csv', 'html').")
+        object.__setattr__(self, "formats", tuple(one("formats", OutputFormat, f) for f in self.formats))
+
     def to_dict(self) -> dict:
         def clean(v):
             if isinstance(v, Enum):

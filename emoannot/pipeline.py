@@ -145,6 +145,7 @@ class Engine:
         self.detector = FaceDetector(settings.faces)
         landmarker = landmarker_path(folder if (folder / LANDMARKER_CARD).exists() else shipped_dir())
         self.blendshapes = BlendshapeReader(landmarker)
+        self.closed = False
         self.models = (
             *(ModelRecord(i.name, i.sha256, str(i.path)) for i in infos),
             ModelRecord(self.speech.asr_name, ASR_SHA256[settings.speech.asr_model], "whisper weights package"),
@@ -174,8 +175,11 @@ class Engine:
         return self._words
 
     def close(self) -> None:
-        self.detector.close()
-        self.blendshapes.close()
+        """Release mediapipe's models; a second call does nothing, and a closed engine refuses to annotate."""
+        if not self.closed:
+            self.detector.close()
+            self.blendshapes.close()
+            self.closed = True
 
     def __enter__(self) -> "Engine":
         return self
@@ -218,6 +222,9 @@ class Engine:
         from emoannot.features.text import text_features
         from emoannot.features.visual import visual_features
 
+        if self.closed:
+            raise RuntimeError("this Engine is closed (close() or the end of its `with` block); load another with "
+                               "emoannot.load(...).")
         hook = hook or _no_hook
         timer = _Timer()
         warnings: list[str] = []

@@ -186,3 +186,23 @@ def test_batch_names_a_failed_file_once(tiny_weights, tmp_path):
     assert result.exit_code == 1
     line = next(x for x in result.output.splitlines() if x.startswith("failed"))
     assert line.count("broken.mp4") == 1 and "[probe]" in line
+
+
+def test_the_api_checks_its_arguments_and_a_closed_engine_says_so(tiny_weights, silent_video):
+    """Issue 28.12: help() lists the API; bad arguments are clear errors before any model loads; close() is
+    idempotent and a closed engine refuses to work with a message that says what to do."""
+    import pydoc
+
+    text = pydoc.render_doc(emoannot, renderer=pydoc.plaintext)
+    assert all(f"{name}(" in text for name in ("load", "annotate", "predict"))
+    with pytest.raises(ValueError, match="device='tpu' is not one of auto, cpu, cuda"):
+        emoannot.load(device="tpu")
+    with pytest.raises(ValueError, match="formats='pdf' is not one of"):
+        emoannot.load(formats=("pdf",))
+    with pytest.raises(TypeError, match="engine must be an Engine"):
+        emoannot.annotate(silent_video, "cpu")
+    engine = emoannot.load(device="cpu", weights=str(tiny_weights))
+    engine.close()
+    engine.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        emoannot.annotate(silent_video, engine)
