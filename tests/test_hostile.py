@@ -162,6 +162,12 @@ def test_a_second_predict_keeps_earlier_outputs_user_files_and_inputs(tiny_weigh
     assert result.exit_code == 3 and "is not a folder" in result.output
     assert (out / "clip.mp4.emoannot").read_text() == "not a folder"
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
+    # issue 28.9: a dangling link where the result folder goes is refused before any work, and left as it is
+    (out / "clip.mp4.emoannot").unlink()
+    (out / "clip.mp4.emoannot").symlink_to(tmp_path / "gone")
+    result = runner.invoke(app, [*args, str(inside)])
+    assert result.exit_code == 3 and "does not exist" in result.output and "annotat" not in result.output.lower()
+    assert (out / "clip.mp4.emoannot").is_symlink() and not (tmp_path / "gone").exists()
 
 
 def test_resume_redoes_an_input_replaced_under_the_same_name(tiny_engine, silent_video, no_audio_video, tmp_path):

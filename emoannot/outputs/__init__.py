@@ -135,6 +135,10 @@ def _ours(folder: Path) -> set[str]:
 
 def check_outputs_free(folder: Path, names: dict[str, str], inputs: tuple[Path, ...] = ()) -> None:
     """Refuse (before any work) a result folder whose place holds something emoannot did not write."""
+    if folder.is_symlink() and not folder.exists():
+        raise OutputError(f"{folder} is a symbolic link to {os.readlink(folder)}, which does not exist; emoannot "
+                          "never replaces a link it did not make. Remove the link, or create its target folder, or "
+                          "choose another --out.", stage="output")
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"{folder} exists and is not a folder; emoannot never replaces a file it did not write. "
                           "Rename it or choose another --out.", stage="output")
