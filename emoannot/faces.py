@@ -406,7 +406,8 @@ def track_people(frames: Iterable[Frame], cfg: FaceConfig, detector: FaceDetecto
     moves at each frame (mouth_motion). The video thread decodes and detects; one worker thread, in frame
     order, does all the per-person work (identities, crops, mouth movement) beside the decoding and detection
     of the next frames (at most PENDING frames wait), so a second person adds little to the video thread.
-    Returns the frame times and the people (tracks seen for less than cfg.min_person_s dropped; ids
+    Returns the frame times and the people (tracks seen for less than cfg.min_person_s and in less than half
+    of the frames dropped; ids
     renumbered 1, 2, ... in order of first appearance, never reused)."""
     from collections import deque
     from concurrent.futures import ThreadPoolExecutor
@@ -448,7 +449,8 @@ def track_people(frames: Iterable[Frame], cfg: FaceConfig, detector: FaceDetecto
     people = []
     for p in tracker.people:
         track = p.builder.build(times_arr, seen)
-        if len(p.builder.hits) and _span(track) >= cfg.min_person_s:
+        # flicker is short AND rare: a face seen in most frames of a clip shorter than min_person_s is a person
+        if len(p.builder.hits) and (_span(track) >= cfg.min_person_s or track.coverage >= 0.5):
             people.append(Person(len(people) + 1, track, p.builder.mouth_series(len(times_arr))))
     return times_arr, tuple(people)
 

@@ -226,3 +226,22 @@ def test_an_unseen_speaker_gives_the_voice_to_nobody(people_engine, tmp_path):
         assert len(a.people) == 1 and a.speech.sum() > 50
         assert (a.people[0].speaking & a.speech).sum() <= 0.2 * a.speech.sum(), (mead, talking)
         assert [w for w in a.warnings if "nobody visible" in w]
+
+
+def test_people_all_keeps_the_face_of_a_clip_shorter_than_the_flicker_rule(tiny_weights, tmp_path):
+    """Issue 28.3: a one-frame clip's face is a person with --people all too (the 'tracks under 0.5 s are
+    detector flicker' rule dropped it and the main CSV said no face was found)."""
+    from typer.testing import CliRunner
+
+    from emoannot.cli import app
+    from conftest import EXAMPLE
+
+    clip = tmp_path / "oneframe.mp4"
+    ffmpeg("-i", str(EXAMPLE), "-frames:v", "1", "-an", "-c:v", "libx264", "-pix_fmt", "yuv420p", str(clip))
+    for mode in ("main", "all"):
+        result = CliRunner().invoke(app, ["predict", str(clip), "--out", str(tmp_path / mode), "--weights",
+                                          str(tiny_weights), "--device", "cpu", "--no-plot", "--people", mode])
+        assert result.exit_code == 0, result.output
+        assert "no face was found" not in result.output
+        df = pd.read_csv(tmp_path / mode / "oneframe.mp4.emoannot" / "oneframe.csv")
+        assert df["face"].tolist() == [1] and df["valence"].notna().all()
