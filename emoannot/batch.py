@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import time
 import traceback
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from emoannot.api import predict
-from emoannot.atomic import atomic_path, clean_stale_partials
+from emoannot.atomic import atomic_path, clean_stale_partials, write_text
 from emoannot.config import OutputFormat, Settings
 from emoannot.errors import EmoannotError, InputError, OutputError
 from emoannot.interrupt import checked, stop_on_signals
@@ -53,11 +54,18 @@ class BatchReport:
     interrupted: bool = False
 
 
-def find_videos(root: Path, recursive: bool = False, pattern: str | None = None) -> list[Path]:
+def find_videos(root: Path, recursive: bool = False, pattern: str | None = None,
+                out_root: Path | None = None) -> list[Path]:
+    """The inputs of a batch: files under `root` (matching `pattern`, else with a video extension), never
+    what emoannot writes itself (result folders, and the files at the top of `out_root`)."""
     if not root.is_dir():
         raise InputError(f"{root} is not a folder; use `emoannot predict` for single files.", stage="batch")
     it = root.rglob(pattern or "*") if recursive else root.glob(pattern or "*")
-    files = [p for p in it if p.is_file() and not any(part.endswith(SUFFIX) for part in p.parts)]
+    ours = set()
+    if out_root is not None and out_root.is_dir():
+        ours = {os.path.abspath(out_root / n) for n in (*TOP_FILES, LOCK_FILE, BATCH_MANIFEST)}
+    files = [p for p in it if p.is_file() and not any(part.endswith(SUFFIX) for part in p.parts)
+             and p.name not in (LOCK_FILE, BATCH_MANIFEST) and os.path.abspath(p) not in ours]
     if pattern is None:
         files = [p for p in files if p.suffix.lower() in VIDEO_EXTENSIONS]
     return sorted(files)
@@ -142,7 +150,52 @@ def _write_csv(path: Path, columns, rows: list[dict]) -> None:
         w.writerows(rows)
 
 
-LOCK_FILE = ".emoannot-batch.lock"
+LOCK_FILE = ".emoannot-batch.lock"  #: held while a batch runs, removed when it ends
+#: the top of --out: the files batch writes there (summary.csv, failures.csv, index.html) are listed in this
+#: manifest, and only files it lists are ever replaced (as inside result folders: outputs.commit_folder)
+BATCH_MANIFEST = ".emoannot-batch.json"
+TOP_FILES = (SUMMARY_FILE, FAILURES_FILE, INDEX_FILE)
+
+
+def _top_files_ours(out_root: Path) -> set[str]:
+    path = out_root / BATCH_MANIFEST
+    if not path.exists():
+        return set()
+    try:
+        return {str(n) for n in json.loads(path.read_text())["files"]}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise OutputError(f"{path} is not emoannot's ({exc}); emoannot will not write summary files into {out_root}. "
+                          "Move it away or choose another --out.", stage="batch") from exc
+
+
+def check_top_files(out_root: Path, formats) -> None:
+    """Refuse (before any work) an --out whose summary.csv, failures.csv or index.html emoannot did not write."""
+    ours = _top_files_ours(out_root)
+    names = [SUMMARY_FILE, FAILURES_FILE] + ([INDEX_FILE] if OutputFormat.html in formats else [])
+    for name in names:
+        target = out_root / name
+        if (target.exists() or target.is_symlink()) and name not in ours:
+            raise OutputError(f"{target} exists and was not written by emoannot; move it away or choose another "
+                              "--out (batch only replaces the summary files it wrote itself).", stage="batch")
+
+
+def _claim_top_files(out_root: Path, names: list[str]) -> None:
+    """List `names` in the batch manifest before they are written (a crash leaves them still ours)."""
+    ours = _top_files_ours(out_root)
+    if not set(names) <= ours:
+        write_text(out_root / BATCH_MANIFEST, json.dumps({"files": sorted(ours | set(names))}, indent=2) + "\n")
+
+
+def _earlier_rows(path: Path, out_root: Path) -> list[dict]:
+    """The rows of an earlier batch's summary.csv or failures.csv (ours only), for the inputs of this run to
+    replace and the others to keep."""
+    if path.name not in _top_files_ours(out_root) or not path.is_file():
+        return []
+    try:
+        with open(path, newline="") as f:
+            return list(csv.DictReader(f))
+    except (OSError, csv.Error, UnicodeDecodeError):
+        return []
 
 
 @contextmanager
@@ -157,15 +210,22 @@ def batch_lock(out_root: Path) -> Iterator[None]:
     except OSError as exc:
         raise OutputError(f"cannot write to {out_root} ({exc.strerror}); choose another folder with --out.",
                           stage="batch") from exc
+    busy = OutputError(f"another emoannot batch is writing into {out_root}; wait for it to finish, or choose "
+                       "another --out.", stage="batch")
     with lock as f:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise OutputError(f"another emoannot batch is writing into {out_root}; wait for it to finish, or choose "
-                              "another --out.", stage="batch") from None
+            raise busy from None
+        try:  # the batch that held it may have ended and removed the file since we opened it
+            if not os.path.samestat(os.fstat(f.fileno()), os.stat(out_root / LOCK_FILE)):
+                raise busy
+        except FileNotFoundError:
+            raise busy from None
         try:
             yield
         finally:
+            (out_root / LOCK_FILE).unlink(missing_ok=True)  # removed while still held: nothing is left behind
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
@@ -219,6 +279,11 @@ class Ledger:
         self.out_root, self.plan, self.formats, self.emit = out_root, plan, formats, emit
         self.report = BatchReport()
         self.rows: dict[int, dict] = {}
+        # an earlier batch's rows for other inputs are kept (another --pattern, another subfolder)
+        mine = {str(v) for v, _ in plan}
+        self.kept_rows = [r for r in _earlier_rows(out_root / SUMMARY_FILE, out_root) if r.get("path") not in mine]
+        self.kept_failures = [r for r in _earlier_rows(out_root / FAILURES_FILE, out_root) if r.get("path") not in mine]
+        self.top_files = [SUMMARY_FILE, FAILURES_FILE] + ([INDEX_FILE] if OutputFormat.html in formats else [])
         emit(BatchStarted(len(plan), sum(i.estimated_frames for _, i in plan if isinstance(i, VideoInfo))))
 
     def estimate(self, i: int) -> int:
@@ -250,15 +315,21 @@ class Ledger:
             self.emit(VideoEvent(i, video, "done", outcome.frames))
         self.write_summary()
 
+    def all_rows(self) -> list[dict]:
+        """Every input's row: earlier batches' for other inputs, then this run's in input order."""
+        return [{c: r.get(c, "") for c in SUMMARY_COLUMNS} for r in self.kept_rows] + [self.rows[i] for i in sorted(self.rows)]
+
     def write_summary(self) -> None:
-        _write_csv(self.out_root / SUMMARY_FILE, SUMMARY_COLUMNS, [self.rows[i] for i in sorted(self.rows)])
+        _claim_top_files(self.out_root, self.top_files)
+        _write_csv(self.out_root / SUMMARY_FILE, SUMMARY_COLUMNS, self.all_rows())
 
     def close(self) -> None:
         self.write_summary()
         _write_csv(self.out_root / FAILURES_FILE, ("path", "stage", "message"),
-                   [f.__dict__ for f in self.report.failed])
+                   [{k: r.get(k, "") for k in ("path", "stage", "message")} for r in self.kept_failures]
+                   + [f.__dict__ for f in self.report.failed])
         if OutputFormat.html in self.formats:
-            _write_index(self.out_root, [self.rows[i] for i in sorted(self.rows)])
+            _write_index(self.out_root, self.all_rows())
 
 
 def run_batch(engine: Engine, root: Path, out_root: Path, videos: list[Path], resume: bool = False,
@@ -267,8 +338,9 @@ def run_batch(engine: Engine, root: Path, out_root: Path, videos: list[Path], re
     """Annotate `videos` (under `root`) into `out_root`, one after the other in this process; `on_event` hears
     a BatchStarted, then a VideoEvent for each step of each video."""
     plan = _plan(videos)
-    ledger = Ledger(out_root, plan, engine.settings.formats, on_event or (lambda e: None))
     with batch_lock(out_root), stop_on_signals() as stop:
+        check_top_files(out_root, engine.settings.formats)
+        ledger = Ledger(out_root, plan, engine.settings.formats, on_event or (lambda e: None))
         clean_stale_partials(out_root, recursive=True)
         checked_hook = checked(hook, stop)
         try:

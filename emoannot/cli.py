@@ -105,7 +105,6 @@ def predict(
     quiet: bool,
 ) -> None:
     """Annotate videos: writes <file name>.emoannot/ with <name>.csv, <name>.png and manifest.json."""
-    import numpy as np
 
     from emoannot.api import predict as run_predict
     from emoannot.atomic import clean_stale_partials
@@ -243,7 +242,7 @@ def batch(
     from rich.markup import escape
     from rich.table import Table
 
-    from emoannot.batch import FAILURES_FILE, SUMMARY_FILE, find_videos, run_batch
+    from emoannot.batch import FAILURES_FILE, SUMMARY_FILE, check_top_files, find_videos, run_batch
     from emoannot.outputs import check_writable
     from emoannot.pipeline import Engine
     from emoannot.progress import BatchBars, progress_hook
@@ -256,12 +255,13 @@ def batch(
             from emoannot.distributed import import_ray
 
             import_ray()  # the missing extra is said before any work
-        videos = find_videos(folder, recursive, pattern)
+        videos = find_videos(folder, recursive, pattern, out)
         if not videos:
             _err(f"no videos in {folder} (pattern {pattern or 'common video extensions'}"
                  f"{'' if recursive else '; add --recursive for subfolders'}).")
             raise typer.Exit(2)
         check_writable(out)
+        check_top_files(out, settings.formats)
         engine = Engine(settings) if ray is None else None  # on Ray, each worker loads its own
     except EmoannotError as exc:
         raise _fail(exc) from None

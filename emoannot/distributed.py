@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Callable
 
 from emoannot.atomic import clean_stale_partials
-from emoannot.batch import (BatchReport, Ledger, Outcome, _plan, annotate_one, batch_lock, failed, is_complete,
-                            out_folder_for)
+from emoannot.batch import (BatchReport, Ledger, Outcome, _plan, annotate_one, batch_lock, check_top_files, failed,
+                            is_complete, out_folder_for)
 from emoannot.config import Settings
 from emoannot.errors import EmoannotError, MissingExtraError
 from emoannot.interrupt import stop_on_signals
@@ -100,8 +100,9 @@ def run_batch_ray(settings: Settings, root: Path, out_root: Path, videos: list[P
     started = connect(ray, address)
     pool: list = []
     try:
-        ledger = Ledger(out_root, plan, settings.formats, on_event or (lambda e: None))
         with batch_lock(out_root), stop_on_signals() as stop:
+            check_top_files(out_root, settings.formats)
+            ledger = Ledger(out_root, plan, settings.formats, on_event or (lambda e: None))
             clean_stale_partials(out_root, recursive=True)
             n = workers or default_workers(ray.cluster_resources(), gpus_per_worker)
             actor = ray.remote(EmoannotWorker).options(num_cpus=CPUS_PER_WORKER, num_gpus=gpus_per_worker, max_restarts=0,

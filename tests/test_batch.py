@@ -9,7 +9,7 @@ import time
 import pytest
 from typer.testing import CliRunner
 
-from emoannot.batch import LOCK_FILE
+from emoannot.batch import BATCH_MANIFEST
 from emoannot.cli import app
 
 from conftest import CREMA, need
@@ -92,7 +92,8 @@ def test_interrupted_batch_leaves_no_partial_output_and_resume_finishes(tmp_path
     assert "interrupted" in output
     done = list(out.glob("*.emoannot"))
     assert 1 <= len(done) < 8
-    assert not [p for p in out.iterdir() if "partial" in p.name or (p.name.startswith(".") and p.name != LOCK_FILE)]
+    # nothing hidden but the list of the summary files batch wrote; the lock goes with the batch
+    assert not [p for p in out.iterdir() if "partial" in p.name or (p.name.startswith(".") and p.name != BATCH_MANIFEST)]
     for f in done:
         assert (f / "manifest.json").exists()
     proc = subprocess.run(cmd, capture_output=True, timeout=600)

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import av
 import numpy as np
@@ -382,3 +383,51 @@ def test_a_cjk_name_plots_without_glyph_warnings(tmp_path, recwarn):
     plot_tables([df], ["録画 采访 인터뷰 🎬"], tmp_path / "p.png")
     assert (tmp_path / "p.png").stat().st_size > 10_000
     assert not [w for w in recwarn if "Glyph" in str(w.message)], [str(w.message) for w in recwarn]
+
+
+def test_the_top_of_out_keeps_the_users_files_and_earlier_batches_rows(tiny_weights, silent_video, tmp_path):
+    """Issue 28.4: a summary.csv, failures.csv or index.html at the top of --out that emoannot did not write is
+    refused before any work; a second batch with another --pattern keeps the first batch's summary rows."""
+    from emoannot.batch import BATCH_MANIFEST, LOCK_FILE
+
+    d, out = tmp_path / "clips", tmp_path / "out"
+    d.mkdir(), out.mkdir()
+    shutil.copy(silent_video, d / "a.mp4")
+    shutil.copy(silent_video, d / "b.mov")
+    args = ["batch", str(d), "--out", str(out), "--weights", str(tiny_weights), "--device", "cpu", "--quiet",
+            "--no-plot"]
+    for name, extra in (("summary.csv", []), ("failures.csv", []), ("index.html", ["--format", "html"])):
+        (out / name).write_text("mine")
+        result = runner.invoke(app, args + extra)
+        assert result.exit_code == 3 and "was not written by emoannot" in result.output, result.output
+        assert (out / name).read_text() == "mine" and not (out / "a.mp4.emoannot").exists()
+        (out / name).unlink()
+    assert runner.invoke(app, args + ["--pattern", "*.mp4", "--format", "html"]).exit_code == 0
+    assert runner.invoke(app, args + ["--pattern", "*.mov", "--format", "html"]).exit_code == 0
+    with open(out / "summary.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert sorted(Path(r["path"]).name for r in rows) == ["a.mp4", "b.mov"]
+    assert all(r["status"] == "done" for r in rows)
+    index = (out / "index.html").read_text()
+    assert "a.mp4.emoannot/a.html" in index and "b.mov.emoannot/b.html" in index
+    assert json.loads((out / BATCH_MANIFEST).read_text())["files"] == ["failures.csv", "index.html", "summary.csv"]
+    assert not (out / LOCK_FILE).exists()
+
+
+def test_batch_into_its_own_input_folder_takes_none_of_its_files_as_videos(tiny_weights, silent_video, tmp_path):
+    """Issue 28.8: `--pattern '*'` with --out = the input folder: summary.csv, failures.csv, the batch manifest
+    and the lock file are not videos, on the first run or the second; no lock file is left behind."""
+    from emoannot.batch import LOCK_FILE
+
+    d = tmp_path / "clips"
+    d.mkdir()
+    shutil.copy(silent_video, d / "a.mp4")
+    args = ["batch", str(d), "--out", str(d), "--pattern", "*", "--weights", str(tiny_weights), "--device", "cpu",
+            "--quiet", "--no-plot"]
+    for _ in range(2):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        with open(d / "summary.csv", newline="") as f:
+            assert [Path(r["path"]).name for r in csv.DictReader(f)] == ["a.mp4"]
+        assert (d / "failures.csv").read_text().strip() == "path,stage,message"
+        assert not (d / LOCK_FILE).exists()

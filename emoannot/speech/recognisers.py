@@ -4,7 +4,6 @@ spoken language. Two engines run the same weights: faster-whisper (CTranslate2) 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Protocol
 
 import numpy as np
