@@ -109,7 +109,7 @@ def predict(
     from emoannot.api import predict as run_predict
     from emoannot.atomic import clean_stale_partials
     from emoannot.interrupt import checked, stop_on_signals
-    from emoannot.outputs import check_writable, result_folders
+    from emoannot.outputs import check_writable, result_folders, unique_inputs
     from emoannot.pipeline import Engine
     from emoannot.progress import progress_hook
     from emoannot.video import probe
@@ -123,6 +123,9 @@ def predict(
         except EmoannotError as exc:
             _err(str(exc))
             codes.append(exc.exit_code)
+    good, repeated = unique_inputs(good, key=lambda info: info.path)
+    for info in repeated:
+        _warn(f"{info.path} was given more than once: annotated once.")
     try:
         if not good:
             raise typer.Exit(codes[0])

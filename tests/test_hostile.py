@@ -431,3 +431,27 @@ def test_batch_into_its_own_input_folder_takes_none_of_its_files_as_videos(tiny_
             assert [Path(r["path"]).name for r in csv.DictReader(f)] == ["a.mp4"]
         assert (d / "failures.csv").read_text().strip() == "path,stage,message"
         assert not (d / LOCK_FILE).exists()
+
+
+def test_another_video_of_the_same_name_keeps_both_results_and_a_repeated_input_runs_once(tiny_weights, silent_video,
+                                                                                          no_audio_video, tmp_path):
+    """Issue 28.5: day1/interview.mp4, then day2/interview.mp4 into the same --out: both results are kept (the
+    second beside the first, tagged by its folder); the same call given one file twice annotates it once; the
+    same file again replaces its own result."""
+    for day, src in (("day1", silent_video), ("day2", no_audio_video)):
+        (tmp_path / day).mkdir()
+        shutil.copy(src, tmp_path / day / "interview.mp4")
+    out = tmp_path / "out"
+    args = ["--out", str(out), "--weights", str(tiny_weights), "--device", "cpu", "--no-plot"]
+    first = tmp_path / "day1" / "interview.mp4"
+    result = runner.invoke(app, ["predict", str(first), str(first), *args])
+    assert result.exit_code == 0 and "given more than once" in result.output, result.output
+    assert result.output.count("->") == 1
+    assert runner.invoke(app, ["predict", str(tmp_path / "day2" / "interview.mp4"), *args]).exit_code == 0
+    folders = sorted(p.name for p in out.glob("*.emoannot"))
+    assert len(folders) == 2 and "interview.mp4.emoannot" in folders
+    assert any(f.startswith("interview.mp4-") and f != "interview.mp4.emoannot" for f in folders)
+    inputs = {json.loads((out / f / "manifest.json").read_text())["input"]["has_audio"] for f in folders}
+    assert inputs == {True, False}  # day1 has audio, day2 none: two different results, both kept
+    assert runner.invoke(app, ["predict", str(first), *args]).exit_code == 0  # its own result, replaced in place
+    assert sorted(p.name for p in out.glob("*.emoannot")) == folders

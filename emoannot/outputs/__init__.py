@@ -24,7 +24,7 @@ from emoannot.config import OutputFormat, PeopleMode, Settings
 from emoannot.errors import OutputError
 
 __all__ = ["SUFFIX", "MANIFEST", "OutputPaths", "partial_folder", "check_writable", "output_folder", "output_names",
-           "result_folders", "commit_folder", "check_outputs_free"]
+           "result_folders", "unique_inputs", "commit_folder", "check_outputs_free"]
 
 SUFFIX = ".emoannot"
 MANIFEST = "manifest.json"
@@ -78,18 +78,55 @@ def output_folder(video: Path, out_root: Path) -> Path:
     return out_root / f"{Path(video).name}{SUFFIX}"
 
 
+def _tag(video: Path) -> str:
+    """A short, stable disambiguator from the input's own folder (the same input always gets the same one)."""
+    return hashlib.sha1(os.path.abspath(Path(video).parent).encode()).hexdigest()[:6]
+
+
+def _holds_another_input(folder: Path, video: Path) -> bool:
+    """The result folder already holds the result of another file of the same name (another folder's
+    `interview.mp4`): its manifest names another absolute path, or (older manifests) another file identity."""
+    from emoannot.hashing import file_identity
+
+    try:
+        m = json.loads((folder / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return False
+    if not isinstance(m, dict):
+        return False
+    earlier = m.get("input_path_absolute")
+    if earlier is not None:
+        return earlier != os.path.abspath(video)
+    try:
+        return m.get("input_identity") not in (None, file_identity(video))
+    except OSError:
+        return False
+
+
 def result_folders(videos: list[Path], out_root: Path) -> list[Path]:
-    """One folder per input of a `predict` call; inputs that share a file name get a disambiguator made from
-    their own folder's absolute path (stable: the same input always gets the same name)."""
+    """One folder per input of a `predict` call: `<name>.emoannot`, or `<name>-<tag>.emoannot` (the tag made
+    from the input's own folder) where inputs of this call share a file name, or where `<name>.emoannot`
+    already holds the result of another file of that name (day1/ then day2/interview.mp4): both are kept."""
     names = [Path(v).name for v in videos]
     folders = []
     for v, name in zip(videos, names):
-        if names.count(name) > 1:
-            tag = hashlib.sha1(os.path.abspath(Path(v).parent).encode()).hexdigest()[:6]
-            folders.append(out_root / f"{name}-{tag}{SUFFIX}")
+        plain = out_root / f"{name}{SUFFIX}"
+        if names.count(name) > 1 or _holds_another_input(plain, Path(v)):
+            folders.append(out_root / f"{name}-{_tag(Path(v))}{SUFFIX}")
         else:
-            folders.append(out_root / f"{name}{SUFFIX}")
+            folders.append(plain)
     return folders
+
+
+def unique_inputs(videos: list, key=lambda v: v) -> tuple[list, list]:
+    """The inputs with each file once (by its real path: a file given twice, or through a link, is annotated
+    once), and the ones left out."""
+    seen, keep, dropped = set(), [], []
+    for v in videos:
+        real = os.path.realpath(key(v))
+        (dropped if real in seen else keep).append(v)
+        seen.add(real)
+    return keep, dropped
 
 
 def output_names(stem: str, settings: Settings) -> dict[str, str]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 from importlib import metadata
 from pathlib import Path
@@ -31,6 +32,7 @@ def manifest(a: Annotation, device: str, outputs: dict[str, str]) -> dict:
     return {
         "input": a.info.to_dict(),
         "input_identity": file_identity(a.info.path),
+        "input_path_absolute": os.path.abspath(a.info.path),
         "frames_decoded": a.n_frames,
         "duration_s": a.duration_s,
         "first_time_s": float(a.times[0]) if a.n_frames else None,
