@@ -299,6 +299,12 @@ def batch(
         raise typer.Exit(1)
 
 
+def _positive(value: float | None) -> float | None:
+    if value is not None and not value > 0:
+        raise typer.BadParameter(f"{value} is not a positive number.")
+    return value
+
+
 class TrainFormat(str, Enum):
     affwild2 = "affwild2"
     offline = "offline"
@@ -316,10 +322,10 @@ def train(
     out: Annotated[Path, typer.Option("--out", "-o", help="Weights folder to write (use it with --weights).")] = Path("trained-weights"),
     run_dir: Annotated[Path, typer.Option("--run-dir", help="Checkpoints and feature caches (a rerun resumes).")] = Path("runs"),
     base_weights: Annotated[Optional[str], typer.Option("--base-weights", help="Encoders to extract features with (affwild2) [default: default]")] = None,
-    epochs: Annotated[Optional[int], typer.Option("--epochs", help="Fusion epochs [paper: 100; offline: 15]")] = None,
-    lr: Annotated[Optional[float], typer.Option("--lr", help="Learning rate (affwild2) [paper: 1e-5]")] = None,
-    batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="(affwild2) [paper: 12]")] = None,
-    visual_epochs: Annotated[Optional[int], typer.Option("--visual-epochs", help="Expression-CNN epochs (offline) [default: 20]")] = None,
+    epochs: Annotated[Optional[int], typer.Option("--epochs", min=1, help="Fusion epochs [paper: 100; offline: 15]")] = None,
+    lr: Annotated[Optional[float], typer.Option("--lr", callback=_positive, help="Learning rate (affwild2) [paper: 1e-5]")] = None,
+    batch_size: Annotated[Optional[int], typer.Option("--batch-size", min=1, help="(affwild2) [paper: 12]")] = None,
+    visual_epochs: Annotated[Optional[int], typer.Option("--visual-epochs", min=1, help="Expression-CNN epochs (offline) [default: 20]")] = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     device: Annotated[Optional[Device], typer.Option("--device", help="(affwild2) auto takes CUDA when torch sees it.")] = None,
 ) -> None:
@@ -337,6 +343,9 @@ def train(
              "leave {} out.".format("it" if len(refused) == 1 else "them"))
         raise typer.Exit(2)
     try:
+        from emoannot.model.weights import claim_for_training
+
+        claim_for_training(out, format.value, data)
         if format == TrainFormat.offline:
             from emoannot.train.offline import train_offline
 

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 import emoannot
 from emoannot.atomic import PARTIAL_MARK
 from emoannot.cli import app
-from emoannot.errors import InputError
+from emoannot.errors import DataError, InputError, OutputError
 from emoannot.timeline import video_ticks
 
 from conftest import EXAMPLE, MEDIA, count_frames, ffmpeg, need
@@ -455,3 +455,51 @@ def test_another_video_of_the_same_name_keeps_both_results_and_a_repeated_input_
     assert inputs == {True, False}  # day1 has audio, day2 none: two different results, both kept
     assert runner.invoke(app, ["predict", str(first), *args]).exit_code == 0  # its own result, replaced in place
     assert sorted(p.name for p in out.glob("*.emoannot")) == folders
+
+
+@pytest.mark.parametrize("args, said", [(["--lr", "-1"], "--lr"), (["--batch-size", "0"], "--batch-size"),
+                                        (["--epochs", "0"], "--epochs")])
+def test_train_checks_its_numbers_before_any_work(tmp_path, args, said):
+    """Issue 28.7: impossible numbers are refused at parse time (exit 2), not after feature extraction."""
+    result = runner.invoke(app, ["train", str(tmp_path), "--format", "affwild2", "--out", str(tmp_path / "w"), *args])
+    assert result.exit_code == 2 and said in result.output and not (tmp_path / "w").exists()
+
+
+def test_train_never_replaces_a_weights_set_it_did_not_write(tiny_weights, tmp_path):
+    """Issue 28.7: --out pointing at a weights folder that this recipe did not write is refused before any
+    work (its registry, fusion and card untouched); a folder the recipe wrote may be rebuilt."""
+    from emoannot.model.weights import TRAINED_BY_FILE, claim_for_training
+
+    w = tmp_path / "w"
+    shutil.copytree(tiny_weights, w)
+    before = {p.name: p.read_bytes() for p in w.iterdir()}
+    shutil.copy(EXAMPLE, tmp_path / "v.flv")
+    _txt(tmp_path / "v.txt", [(0.1, 0.2)] * count_frames(EXAMPLE))
+    result = runner.invoke(app, ["train", str(tmp_path), "--format", "affwild2", "--out", str(w)])
+    assert result.exit_code == 3 and "will not replace it" in result.output, result.output
+    assert {p.name: p.read_bytes() for p in w.iterdir()} == before
+    claim_for_training(tmp_path / "new", "affwild2", tmp_path)  # a new folder: claimed for that recipe
+    (tmp_path / "new" / "registry.json").write_text("{}")
+    claim_for_training(tmp_path / "new", "affwild2", tmp_path)  # its own: a rerun may rebuild it
+    with pytest.raises(OutputError, match="--format affwild2"):
+        claim_for_training(tmp_path / "new", "offline", tmp_path)
+    assert json.loads((tmp_path / "new" / TRAINED_BY_FILE).read_text())["recipe"] == "affwild2"
+
+
+def test_training_on_too_little_data_says_so(tmp_path):
+    """Issue 28.7: two short clips (56 and 72 frames) give no full batch of training windows: a DataError that
+    says 'too little training data', not a crash formatting a missing loss."""
+    import numpy as np
+
+    from emoannot.train.fit_fusion import FusionTrainConfig, Windows, train_fusion
+    from emoannot.model.rjcma import RJCMAConfig
+
+    def windows(n):
+        z = lambda d: np.zeros((n, 100, d), np.float32)  # noqa: E731
+        return Windows(z(10), z(10), z(10), np.zeros((n, 100, 2), np.float32), np.ones((n, 100), bool))
+
+    cfg = RJCMAConfig(in_dims=(10, 10, 10), out_dims=(4, 4, 4), channels=(4,), window=100, iterations=1,
+                      head_hidden=4)
+    with pytest.raises(DataError, match="too little training data: 2 window"):
+        train_fusion("rjcma", cfg, lambda e: windows(2), windows(2), tmp_path, FusionTrainConfig(epochs=1, batch_size=12),
+                     log=lambda s: None)

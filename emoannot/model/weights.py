@@ -20,6 +20,9 @@ from emoannot.errors import WeightsError
 from emoannot.hashing import sha256_of
 
 REGISTRY_FILE = "registry.json"
+#: written by `emoannot train` into the weights folder it makes: which recipe and data; a folder holding a
+#: weights set without it (or made by the other recipe) is never written into by train
+TRAINED_BY_FILE = "trained_by.json"
 DEFAULT_SET = "default"
 #: the parts a complete emoannot weights set must hold (cfn_sr and foal_net, the other fusions, are optional)
 REQUIRED_PARTS = ("expression_cnn", "audio_head", "text_head", "rjcma")
@@ -169,3 +172,27 @@ def write_weights(folder: Path, name: str, state: Mapping[str, torch.Tensor], ca
     write_text(folder / f"{name}.json", json.dumps(card, indent=2) + "\n")
     register(folder, name, {"file": path.name, "sha256": card["sha256"], "card": f"{name}.json"})
     return WeightsInfo(name, path, card["sha256"], card)
+
+
+def claim_for_training(out: Path, recipe: str, data: Path) -> None:
+    """`emoannot train --format RECIPE --out OUT`: OUT is new, or a weights folder that this recipe wrote
+    (a rerun rebuilds it, resuming from its run folder); a weights set it did not write (another recipe's, a
+    downloaded one, the installed default under another name) is refused before any work, so that no
+    model card is left describing weights that were replaced."""
+    from emoannot.errors import OutputError
+
+    out = Path(out)
+    mark = out / TRAINED_BY_FILE
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"--out {out} is a file; give a folder for the weights.", stage="train")
+    if (out / REGISTRY_FILE).exists():
+        try:
+            by = json.loads(mark.read_text()).get("recipe") if mark.exists() else None
+        except (OSError, ValueError, AttributeError):
+            by = None
+        if by != recipe:
+            said = f"`emoannot train --format {by}`" if by else "something other than `emoannot train`"
+            raise OutputError(f"{out} holds a weights set written by {said}; emoannot train --format {recipe} will "
+                              "not replace it. Choose a new --out (then use it with --weights).", stage="train")
+    out.mkdir(parents=True, exist_ok=True)
+    write_text(mark, json.dumps({"recipe": recipe, "data": str(Path(data).resolve())}, indent=2) + "\n")

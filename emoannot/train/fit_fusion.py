@@ -13,9 +13,11 @@ import torch
 from torch import nn
 
 from emoannot.atomic import atomic_path
+from emoannot.errors import DataError
 from emoannot.metrics import ccc, macro_f1
 from emoannot.model.fusions import Fusion, build
 from emoannot.model.rjcma import ccc as ccc_torch
+from emoannot.timeline import MODEL_FPS
 from emoannot.train.checkpoint import load_checkpoint, save_checkpoint
 
 
@@ -173,6 +175,10 @@ def train_fusion(fusion: Fusion | str, model_cfg, train: Callable[[int], Windows
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
             opt.step()
             losses.append(loss.item())
+        if not losses:
+            raise DataError(f"too little training data: {len(data)} window(s) of {data.visual.shape[1] / MODEL_FPS:g} s, fewer "
+                            f"than one batch of {cfg.batch_size} with labels; train on more (or longer) annotated videos, or "
+                            "lower --batch-size.")
         val_scores = score(predict_windows(model, val, device), val)
         chosen = selection_score(val_scores)
         if chosen > meta["best"]:
