@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import time
 import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,10 +23,10 @@ from emoannot.errors import EmoannotError, InputError, OutputError
 from emoannot.interrupt import checked, stop_on_signals
 from emoannot.hashing import file_identity
 from emoannot.outputs import MANIFEST, SUFFIX, output_folder
-from emoannot.outputs.manifest import emotion_share, read_manifest
+from emoannot.outputs.manifest import read_manifest
 from emoannot.pipeline import Engine
 from emoannot.progress import BatchEvent, BatchStarted, VideoEvent
-from emoannot.records import Annotation, VideoInfo
+from emoannot.records import VideoInfo
 from emoannot.video import VIDEO_EXTENSIONS, probe
 
 SUMMARY_FILE = "summary.csv"
@@ -101,37 +100,34 @@ def is_complete(folder: Path, video: Path, models, settings: Settings) -> bool:
     return m.get("settings_fingerprint") == json.loads(json.dumps(settings.fingerprint()))
 
 
-def _stats(values) -> dict:
-    """Mean and sd over the frames that have a value ('' when none has one)."""
-    v = np.asarray(values, np.float64)
-    v = v[np.isfinite(v)]
-    return {"mean": round(float(v.mean()), 4) if len(v) else "", "sd": round(float(v.std()), 4) if len(v) else ""}
+def _round(x, digits: int):
+    return "" if x is None else round(float(x), digits)
 
 
-def summary_row(path: Path, status: str, folder: Path, a: Annotation | None, seconds: float | None) -> dict:
+def summary_row(path: Path, status: str, folder: Path, manifest: dict | None = None) -> dict:
+    """A video's summary.csv row. Its numbers come from the result's manifest only, so that the run that made
+    a result and a later --resume that skips it write the same row (seconds: the stages' sum, as recorded)."""
     row = {c: "" for c in SUMMARY_COLUMNS}
     row.update(path=str(path), status=status, output=str(folder))
-    if a is not None:
-        n = max(a.n_frames, 1)
-        v, ar = _stats(a.valence), _stats(a.arousal)
-        row.update(duration_s=round(a.duration_s, 3), frames=a.n_frames, fps=round(a.info.fps, 3),
-                   face_coverage=round(a.faces.coverage, 4), speech_coverage=round(float(a.speech.sum()) / n, 4),
-                   valued_coverage=round(float(np.isfinite(a.valence).sum()) / n, 4),
-                   words=len(a.transcript.words), valence_mean=v["mean"], valence_sd=v["sd"],
-                   arousal_mean=ar["mean"], arousal_sd=ar["sd"], seconds=round(seconds or 0.0, 2),
-                   **_top(emotion_share(a.emotion)))
-    elif (folder / MANIFEST).is_file():  # a skipped video: read back what the earlier run wrote
+    if manifest is None and status == "skipped" and (folder / MANIFEST).is_file():
+        manifest = read_manifest(folder / MANIFEST)
+    if manifest is None:
+        return row
+    m = manifest
+    if "valence_sd" not in m:  # a result written before the manifest carried its own statistics
         import pandas as pd
 
-        m = read_manifest(folder / MANIFEST)
         df = pd.read_csv(folder / m["outputs"]["csv"], usecols=["valence", "arousal", "speech"])
-        v, ar = _stats(df["valence"]), _stats(df["arousal"])
-        row.update(duration_s=round(m.get("duration_s", m["input"]["duration_s"]), 3), frames=m["frames_decoded"],
-                   fps=round(m["input"]["fps"], 3), face_coverage=round(m["face_coverage"], 4),
-                   speech_coverage=round(float(df["speech"].mean()), 4),
-                   valued_coverage=round(float(df["valence"].notna().mean()), 4), words=m["words"],
-                   valence_mean=v["mean"], valence_sd=v["sd"], arousal_mean=ar["mean"], arousal_sd=ar["sd"],
-                   seconds=round(sum(m["seconds"].values()), 2), **_top(m.get("emotion_share", {})))
+        v, a = df["valence"].to_numpy(np.float64), df["arousal"].to_numpy(np.float64)
+        m = {**m, "valence_sd": float(np.nanstd(v)) if np.isfinite(v).any() else None,
+             "arousal_sd": float(np.nanstd(a)) if np.isfinite(a).any() else None,
+             "speech_coverage": float(df["speech"].mean()), "valued_coverage": float(np.isfinite(v).mean())}
+    row.update(duration_s=round(m.get("duration_s", m["input"]["duration_s"]), 3), frames=m["frames_decoded"],
+               fps=round(m["input"]["fps"], 3), face_coverage=round(m["face_coverage"], 4),
+               speech_coverage=round(m["speech_coverage"], 4), valued_coverage=round(m["valued_coverage"], 4),
+               words=m["words"], valence_mean=_round(m.get("valence_mean"), 4), valence_sd=_round(m["valence_sd"], 4),
+               arousal_mean=_round(m.get("arousal_mean"), 4), arousal_sd=_round(m["arousal_sd"], 4),
+               seconds=round(sum(m["seconds"].values()), 2), **_top(m.get("emotion_share", {})))
     return row
 
 
@@ -250,7 +246,7 @@ class Outcome:
 
 
 def failed(video: Path, folder: Path, stage: str, message: str) -> Outcome:
-    return Outcome(summary_row(video, "failed", folder, None, None), Failure(str(video), stage, message))
+    return Outcome(summary_row(video, "failed", folder), Failure(str(video), stage, message))
 
 
 def annotate_one(engine: Engine, video: Path, info: VideoInfo | EmoannotError, out_root: Path, folder: Path,
@@ -258,16 +254,15 @@ def annotate_one(engine: Engine, video: Path, info: VideoInfo | EmoannotError, o
     """Annotate one input of a batch (`info`: its probe, or the error probing gave) into `folder`; any failure
     becomes an Outcome (one bad file must not stop the batch). Ctrl-C and SIGTERM (KeyboardInterrupt) pass
     through."""
-    t0 = time.perf_counter()
     try:
         if isinstance(info, EmoannotError):
             raise info
-        a, _ = predict(engine, info, out_root, hook, folder=folder)
+        a, paths = predict(engine, info, out_root, hook, folder=folder)
     except EmoannotError as exc:
         return failed(video, folder, exc.stage or "unknown", str(exc))
     except Exception as exc:  # noqa: BLE001 - logged in failures.csv with the function that raised it
         return failed(video, folder, traceback.extract_tb(exc.__traceback__)[-1].name, f"{type(exc).__name__}: {exc}")
-    return Outcome(summary_row(video, "done", folder, a, time.perf_counter() - t0), None, a.warnings, a.n_frames)
+    return Outcome(summary_row(video, "done", folder, read_manifest(paths.manifest)), None, a.warnings, a.n_frames)
 
 
 class Ledger:
@@ -293,7 +288,7 @@ class Ledger:
     def skipped(self, i: int, folder: Path) -> None:
         video = self.plan[i][0]
         self.report.skipped.append(str(video))
-        self.rows[i] = summary_row(video, "skipped", folder, None, None)
+        self.rows[i] = summary_row(video, "skipped", folder)
         self.emit(VideoEvent(i, video, "skipped", self.estimate(i)))
 
     def running(self, i: int) -> None:

@@ -503,3 +503,22 @@ def test_training_on_too_little_data_says_so(tmp_path):
     with pytest.raises(DataError, match="too little training data: 2 window"):
         train_fusion("rjcma", cfg, lambda e: windows(2), windows(2), tmp_path, FusionTrainConfig(epochs=1, batch_size=12),
                      log=lambda s: None)
+
+
+def test_a_resumed_batch_writes_the_same_summary_row_as_the_run_that_made_the_result(tiny_weights, tmp_path):
+    """Issue 28.14: the row of a video skipped by --resume equals the row the run that annotated it wrote
+    (valence_sd was recomputed from the rounded CSV, seconds were wall time against the stages' sum)."""
+    d, out = tmp_path / "clips", tmp_path / "out"
+    d.mkdir()
+    shutil.copy(EXAMPLE, d / "a.flv")
+    args = ["batch", str(d), "--out", str(out), "--weights", str(tiny_weights), "--device", "cpu", "--quiet",
+            "--no-plot"]
+    assert runner.invoke(app, args).exit_code == 0
+    with open(out / "summary.csv", newline="") as f:
+        made = list(csv.DictReader(f))
+    assert runner.invoke(app, args + ["--resume"]).exit_code == 0
+    with open(out / "summary.csv", newline="") as f:
+        resumed = list(csv.DictReader(f))
+    assert made[0]["status"] == "done" and resumed[0]["status"] == "skipped"
+    assert {k: v for k, v in made[0].items() if k != "status"} == {k: v for k, v in resumed[0].items() if k != "status"}
+    assert made[0]["valence_sd"] != "" and float(made[0]["seconds"]) > 0

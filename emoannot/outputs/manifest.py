@@ -43,8 +43,12 @@ def manifest(a: Annotation, device: str, outputs: dict[str, str]) -> dict:
         "language": a.transcript.language,
         "transcript": a.transcript.text,
         "frames_with_values": int(np.isfinite(a.valence).sum()),
-        "valence_mean": float(np.nanmean(a.valence)) if np.isfinite(a.valence).any() else None,
-        "arousal_mean": float(np.nanmean(a.arousal)) if np.isfinite(a.arousal).any() else None,
+        "valence_mean": _stat(a.valence, np.mean),
+        "arousal_mean": _stat(a.arousal, np.mean),
+        "valence_sd": _stat(a.valence, np.std),
+        "arousal_sd": _stat(a.arousal, np.std),
+        "speech_coverage": float(a.speech.mean()) if a.n_frames else 0.0,
+        "valued_coverage": float(np.isfinite(a.valence).mean()) if a.n_frames else 0.0,
         "fusion": a.settings.fusion.value,
         "emotion_classes": list(a.classes),
         "emotion_share": emotion_share(a.emotion),
@@ -60,6 +64,13 @@ def manifest(a: Annotation, device: str, outputs: dict[str, str]) -> dict:
         "seconds": {k: round(v, 3) for k, v in a.seconds.items()},
         "outputs": outputs,
     }
+
+
+def _stat(x: np.ndarray, f) -> float | None:
+    """f over the frames that have a value (None when none has one)."""
+    x = np.asarray(x, np.float64)
+    x = x[np.isfinite(x)]
+    return float(f(x)) if len(x) else None
 
 
 def emotion_share(emotion: tuple[str, ...]) -> dict[str, float]:
