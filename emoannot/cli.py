@@ -3,6 +3,7 @@ Heavy imports happen inside the commands so that `--help` stays fast."""
 from __future__ import annotations
 
 import functools
+import os
 import inspect
 import sys
 from contextlib import nullcontext
@@ -412,5 +413,27 @@ def evaluate(
                                         "missing": missing}, indent=2))
 
 
+def main() -> None:
+    """The `emoannot` command: the Typer app, then a prompt exit. Once a command has finished (its outputs
+    written atomically and complete, the streams flushed), the process ends at once with its exit code:
+    CPython's own teardown (a final garbage collection over the millions of small objects a long video
+    leaves: torch, mediapipe and pandas internals) took tens of seconds on a loaded machine and adds nothing."""
+    try:
+        app()  # Typer's own handling of usage errors and exit codes; it ends with SystemExit
+        code = 0
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or 0
+        else:
+            print(exc.code, file=sys.stderr)
+            code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(app())
+    main()

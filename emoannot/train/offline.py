@@ -22,6 +22,7 @@ from emoannot.metrics import ccc, macro_f1
 from emoannot.model.expression import ExpressionCNN
 from emoannot.model.fusions import Fusion, config_class, n_parameters
 from emoannot.model.weights import load_state, write_weights
+from emoannot.features.audio import HEAD_WINDOW
 from emoannot.timeline import TRAIN_HOP, WINDOW
 from emoannot.train.composites import (CATEGORIES, FAST_SEGMENT, P_FAST, P_MIXED, Pool, build_pool, compose,
                                        faces_only)
@@ -140,7 +141,7 @@ def train_offline(data: Path, out: Path, run_dir: Path, seed: int = 0, visual_ep
         f"A {neutral['arousal']:+.3f}")
     sf = speech_corpus_features(data, cache, log)
     tf = emobank_features(data, cache, log)
-    audio_head, audio_metrics = train_audio_head(sf, HELDOUT_SPEAKERS, seed)
+    audio_head, audio_metrics, sf = train_audio_head(sf, HELDOUT_SPEAKERS, seed)  # sf: speaker-centred from here
     log(f"audio head: {json.dumps({k: v for k, v in audio_metrics.items() if isinstance(v, float)})}")
     text_head, text_metrics = train_text_head(tf, seed)
     log(f"text head: {json.dumps({k: v for k, v in text_metrics.items() if isinstance(v, float)})}")
@@ -158,13 +159,20 @@ def train_offline(data: Path, out: Path, run_dir: Path, seed: int = 0, visual_ep
                   "balanced sampling; anchored affine calibration on 5-fold out-of-fold predictions",
         "metrics": visual_metrics})
     write_weights(out, "audio_head", audio_head.state_dict(), {
-        **common, "task": "valence/arousal (+9 speech categories) from 1 s means of whisper tiny.en encoder states",
-        "input": "whisper tiny.en encoder hidden states (384-d, 50 Hz) pooled to 10 Hz, speech ticks only",
+        **common, "task": f"valence/arousal (+9 speech categories) from {HEAD_WINDOW / 10:g} s means of speaker-centred "
+                          "whisper tiny.en encoder states",
+        "input": "whisper tiny.en encoder hidden states (384-d, 50 Hz) pooled to 10 Hz, speech ticks only, minus the "
+                 "speaker's neutral voice (training: the mean of the speaker's neutral and calm clips; inference: "
+                 "features.audio.speaker_centre, the video's own speech mean drawn towards the training speakers' "
+                 "mean neutral voice, stored in the head as `centre`, by `centre_prior` ticks)",
         "encoder": AUDIO_ENCODER.value,
-        "data": "EmoDB (535), RAVDESS actor 01 (10), CREMA-D actor 1002 (6), pyAudioAnalysis clips (47)",
-        "labels": "categories mapped to the circumplex by emoannot.labels (Warriner et al. 2013 norms)",
-        "recipe": "MLP 384-128-(2 + 9), MSE + (1 - CCC) + cross-entropy, AdamW, 150 epochs; "
-                  "samples = clip means + 4 random 1 s windows per clip",
+        "data": "EmoDB (535 clips, 10 German speakers), RAVDESS speech (1,440 clips, 24 English actors), CREMA-D actor "
+                "1002 (6), pyAudioAnalysis clips (47); held out of the shipped head: " + ", ".join(HELDOUT_SPEAKERS),
+        "labels": "categories mapped to the circumplex by emoannot.labels (Warriner et al. 2013 norms; RAVDESS "
+                  "intensity normal 0.75, strong 1.0)",
+        "recipe": "MLP 384-128-(2 + 9), MSE + (1 - CCC) + cross-entropy, AdamW, 150 epochs, categories balanced, "
+                  f"neutral and calm x{NEUTRAL_BOOST:g}; samples = clip means + 4 random {HEAD_WINDOW / 10:g} s windows "
+                  "per clip",
         "metrics": audio_metrics})
     write_weights(out, "text_head", text_head.state_dict(), {
         **common, "task": "valence/arousal from the mean of MiniLM contextual word vectors (12-word window)",
@@ -249,12 +257,18 @@ def model_card_markdown(folder: Path) -> str:
         "| part | trained on | held-out result |", "|---|---|---|",
         f"| expression_cnn (0.57 M params, 48x48 grey face -> 7 classes, 256-d embedding) | FER2013 train + CK+ "
         f"(contempt dropped) | FER2013 test accuracy {cnn['fer2013_test_accuracy']:.3f} (val {cnn['fer2013_val_accuracy']:.3f}) |",
-        f"| visual_head (CNN embedding -> face-only V/A) | FER2013 val, classes balanced, neutral x{vis['neutral_boost']:g} | "
-        f"FER2013 test CCC vs class points V {vt['ccc_valence']:.3f} / A {vt['ccc_arousal']:.3f}; neutral mean "
+        f"| visual_head (CNN embedding + 51 blendshapes -> face-only V/A + 7 categories) | FER2013 train + val with FER+ "
+        f"soft labels, CK+; classes balanced, neutral x{vis['neutral_boost']:g} | FER2013 test accuracy "
+        f"{vis['fer2013_test_categories']['accuracy']:.3f} (FER+ majority {vis['ferplus_majority_test_categories']['accuracy']:.3f}, "
+        f"disgust recall {vis['ferplus_majority_test_categories']['recall']['disgust']:.2f}); CCC vs class points V "
+        f"{vt['ccc_valence']:.3f} / A {vt['ccc_arousal']:.3f}; neutral mean "
         f"({vt['per_class']['neutral']['valence']:+.3f}, {vt['per_class']['neutral']['arousal']:+.3f}) |",
-        f"| audio_head (whisper tiny.en encoder states -> V/A + 9 categories) | EmoDB, RAVDESS 01, CREMA-D 1002, "
-        f"pyAudioAnalysis | EmoDB leave-2-speakers-out: accuracy {aud['emodb_leave_2_speakers_out_accuracy_7class']:.3f}, "
-        f"CCC V {aud['emodb_leave_2_speakers_out_ccc_valence']:.3f} / A {aud['emodb_leave_2_speakers_out_ccc_arousal']:.3f} |",
+        f"| audio_head (speaker-centred whisper tiny.en encoder states -> V/A + 9 categories) | EmoDB, RAVDESS (24 "
+        f"actors), CREMA-D 1002, pyAudioAnalysis | leave-speakers-out: RAVDESS 8-way accuracy "
+        f"{aud['ravdess_leave_actors_out_accuracy_8class']:.3f} (one clip as the product reads it "
+        f"{aud['ravdess_leave_actors_out_accuracy_8class_as_product_reads_one_clip']:.3f}), EmoDB 7-way "
+        f"{aud['emodb_leave_speakers_out_accuracy_7class']:.3f} ("
+        f"{aud['emodb_leave_speakers_out_accuracy_7class_as_product_reads_one_clip']:.3f}) |",
         f"| text_head (MiniLM word vectors -> V/A) | EmoBank train (dev for selection) | EmoBank test CCC V "
         f"{txt['emobank_test_ccc_valence']:.3f} / A {txt['emobank_test_ccc_arousal']:.3f} |",
         f"| rjcma (RJCMA fusion, 10 Hz, window 100; the default) | composite sequences of the above (train splits) | "
