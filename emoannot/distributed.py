@@ -23,7 +23,7 @@ from emoannot.atomic import clean_stale_partials
 from emoannot.batch import (BatchReport, Ledger, Outcome, _plan, annotate_one, batch_lock, check_top_files, failed,
                             is_complete, out_folder_for)
 from emoannot.config import Settings
-from emoannot.errors import EmoannotError, MissingExtraError
+from emoannot.errors import EmoannotError, InputError, MissingExtraError
 from emoannot.interrupt import stop_on_signals
 from emoannot.progress import BatchEvent
 from emoannot.records import VideoInfo
@@ -74,6 +74,11 @@ def default_workers(resources: dict, gpus_per_worker: float) -> int:
     return max(1, n)
 
 
+def describe(resources: dict) -> str:
+    return ", ".join(f"{resources.get(k, 0):g} {k}" + ("s" if k == "CPU" else "") for k in ("CPU", "GPU")
+                     if k == "CPU" or resources.get(k))
+
+
 def connect(ray, address: str) -> bool:
     """Start a local Ray runtime ("local") or join a cluster ("auto", "ray://...", "host:port"); True when this
     call started it (and so must shut it down)."""
@@ -104,7 +109,14 @@ def run_batch_ray(settings: Settings, root: Path, out_root: Path, videos: list[P
             check_top_files(out_root, settings.formats)
             ledger = Ledger(out_root, plan, settings.formats, on_event or (lambda e: None))
             clean_stale_partials(out_root, recursive=True)
-            n = workers or default_workers(ray.cluster_resources(), gpus_per_worker)
+            placeable = default_workers(ray.cluster_resources(), gpus_per_worker)
+            if workers is not None and workers > placeable:
+                # an actor the cluster cannot place never starts, and a video handed to it would wait for good
+                raise InputError(f"--workers {workers}: the Ray cluster can place {placeable} worker(s) "
+                                 f"({describe(ray.cluster_resources())}; each takes {CPUS_PER_WORKER} CPU"
+                                 + (f" and {gpus_per_worker:g} GPU" if gpus_per_worker else "") + "). Use --workers "
+                                 f"{placeable} or fewer (or leave it out), or add nodes.", stage="batch")
+            n = workers or placeable
             actor = ray.remote(EmoannotWorker).options(num_cpus=CPUS_PER_WORKER, num_gpus=gpus_per_worker, max_restarts=0,
                                                max_task_retries=0)
 

@@ -201,3 +201,16 @@ def test_ray_options_need_ray_and_each_other(tiny_weights, clips, tmp_path, monk
     r = runner.invoke(app, ["batch", str(clips), "--out", str(tmp_path / "o"), "--ray", "local"])
     assert r.exit_code == 2 and 'pip install "emoannot[ray]"' in r.output
     assert not (tmp_path / "o").exists()
+
+
+def test_more_workers_than_the_cluster_can_place_are_refused(ray_runtime, tiny_engine, clips, tmp_path):
+    """Issue 28.16: on a 2-CPU cluster, --workers 3 made an actor that never started and stranded a video on
+    it for good; now it is refused before any video is handed out, saying what the cluster can place."""
+    from emoannot.batch import find_videos
+    from emoannot.distributed import run_batch_ray
+    from emoannot.errors import InputError
+
+    out = tmp_path / "out"
+    with pytest.raises(InputError, match=r"--workers 3: the Ray cluster can place 2 worker\(s\) \(2 CPUs"):
+        run_batch_ray(tiny_engine.settings, clips, out, find_videos(clips), workers=3)
+    assert not list(out.glob("*.emoannot")) and not (out / "summary.csv").exists()
