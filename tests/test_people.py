@@ -245,3 +245,27 @@ def test_people_all_keeps_the_face_of_a_clip_shorter_than_the_flicker_rule(tiny_
         assert "no face was found" not in result.output
         df = pd.read_csv(tmp_path / mode / "oneframe.mp4.emoannot" / "oneframe.csv")
         assert df["face"].tolist() == [1] and df["valence"].notna().all()
+
+
+def test_a_group_shot_finds_every_face(tiny_weights, tmp_path):
+    """Issue 28.13: 24 real faces of ~120 px in a 1536x1024 group shot (the first frames of the 24 MEAD clips,
+    6 x 4): one pass of the detectors over the analysed frame found 12; the quarters of the frame find all."""
+    import cv2
+
+    from emoannot.video import iter_frames, probe
+    from conftest import ffmpeg
+
+    tiles = [next(iter(iter_frames(probe(p), 256, ahead=0))).rgb
+             for p in sorted(need(SHARED / "data" / "real" / "mead").glob("*.mp4"))]
+    assert len(tiles) == 24
+    grid = np.concatenate([np.concatenate(tiles[r * 6 : (r + 1) * 6], 1) for r in range(4)], 0)
+    cv2.imwrite(str(tmp_path / "group.png"), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
+    clip = tmp_path / "group.mp4"
+    ffmpeg("-loop", "1", "-i", str(tmp_path / "group.png"), "-t", "1", "-r", "10", "-c:v", "libx264", "-preset",
+           "ultrafast", "-pix_fmt", "yuv420p", str(clip))
+    from emoannot.config import FaceConfig, PeopleMode
+
+    with emoannot.load(device="cpu", weights=str(tiny_weights), faces=FaceConfig(people=PeopleMode.all)) as engine:
+        a = emoannot.annotate(clip, engine)
+    assert len(a.people) == 24
+    assert all(p.track.coverage > 0.5 for p in a.people)
