@@ -23,8 +23,8 @@ def main() -> None:
     import cv2
 
     from emoannot.config import FaceConfig
-    from emoannot.faces import FaceDetector, align_crop
-    from emoannot.features.blendshapes import BlendshapeReader, face_region, fer_region, landmarker_path
+    from emoannot.faces import FaceDetector, align_crop, face_region
+    from emoannot.features.blendshapes import BlendshapeReader, fer_region, landmarker_path
     from emoannot.features.visual import embed_crops
     from emoannot.model.expression import ExpressionCNN
     from emoannot.model.weights import load_state, shipped_dir

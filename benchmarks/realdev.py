@@ -6,6 +6,11 @@
   valence orderings happy > neutral > each negative class; the mean neutral valence.
 - talking/: 5 real talking heads with calm natural speech: per clip the mean valence of each modality's
   own column and of the fused value, and the mean |delta valence| per frame while the face is found.
+- calm speech: the 32 LJSpeech clips (../shared/data/speech/ljspeech, read English) and the 2 talking-head
+  recordings (talking/speech1-2.wav): the voice column's mean valence per file, through the product's own
+  audio path (VAD, whisper encoder, speaker centring, audio head).
+- MEAD categories: each clip's most frequent `emotion` (fused) and the face column's nearest point; 7-way
+  accuracy on the 21 clips of the seven categories, confusion of the fused column.
 
     python benchmarks/realdev.py [--weights FOLDER] [--out benchmarks/realdev.json]
 """
@@ -43,11 +48,17 @@ def mead(engine) -> dict:
     for path in sorted((REAL / "mead").glob("*.mp4")):
         cls = MEAD_CLASSES[path.stem.split("_")[2]]
         a = emoannot.annotate(path, engine)
-        clips[path.stem] = {"class": cls,
+        named = [e for e in a.emotion if e]
+        clips[path.stem] = {"class": cls, "emotion": max(set(named), key=named.count) if named else "",
                             "fused": [_mean(a.valence), _mean(a.arousal)],
                             "face": [_mean(a.per_modality["valence_visual"]), _mean(a.per_modality["arousal_visual"])],
                             "frames": a.n_frames, "face_coverage": a.faces.coverage}
     out = {"clips": clips}
+    seven = [v for v in clips.values() if v["class"] != "contempt"]
+    out["emotion_7way_accuracy_fused"] = float(np.mean([v["emotion"] == v["class"] for v in seven]))
+    out["emotion_confusion_fused"] = {c: dict(sorted({e: sum(1 for v in seven if v["class"] == c and v["emotion"] == e)
+                                                      for e in {v["emotion"] for v in seven}}.items()))
+                                      for c in classes if c != "contempt"}
     for col in ("fused", "face"):
         per_class = {c: np.mean([v[col] for v in clips.values() if v["class"] == c], 0).tolist() for c in classes}
         hits = [classes[int(np.argmin(((points - np.array(v[col])) ** 2).sum(1)))] == v["class"] for v in clips.values()]
@@ -75,6 +86,29 @@ def talking(engine) -> dict:
             "max_abs_voice_valence": max(abs(c["audio_valence"]) for c in clips.values() if c["audio_valence"] is not None),
             "max_abs_fused_valence": max(abs(c["fused_valence"]) for c in clips.values()),
             "max_mean_abs_delta_valence": max(c["mean_abs_delta_valence_per_frame"] for c in clips.values())}
+
+
+def calm_speech(engine) -> dict:
+    """The voice column on calm speech without a picture, as `annotate` computes it for a video's audio."""
+    from emoannot.features.audio import audio_features, encoder_ticks, speech_mask
+    from emoannot.speech import transcribe
+    from emoannot.timeline import n_ticks
+    from emoannot.video import AUDIO_RATE, load_audio
+
+    files = sorted((SHARED / "data" / "speech" / "ljspeech").glob("*.flac")) + sorted((REAL / "talking").glob("*.wav"))
+    out = {}
+    for path in files:
+        audio = load_audio(path)
+        transcript = transcribe(audio, engine.speech)
+        k = n_ticks(len(audio) / AUDIO_RATE)
+        mask = speech_mask(transcript.speech, k)
+        ticks = encoder_ticks(audio, engine.encoder, k, transcript.speech)
+        f = audio_features(ticks, mask, engine.audio_head)
+        out[path.stem] = {"voice_valence": _mean(f.va[:, 0]), "voice_arousal": _mean(f.va[:, 1]),
+                          "speech_s": round(float(mask.sum()) / 10, 1)}
+    lj = [c["voice_valence"] for n, c in out.items() if n.startswith("LJ") and c["voice_valence"] is not None]
+    return {"files": out, "ljspeech_mean_voice_valence": float(np.mean(lj)),
+            "ljspeech_files_within_0.25": int(sum(abs(v) <= 0.25 for v in lj)), "ljspeech_files": len(lj)}
 
 
 SECTION = "## Real video (dev set: ../shared/data/real)"
@@ -131,22 +165,26 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "realdev.json")
     ap.add_argument("--before", type=Path, help="realdev.json of the previous weights, shown beside")
     ap.add_argument("--card", type=Path, help="write the real-video section into this model card (markdown)")
-    ap.add_argument("--only", choices=("mead", "talking"), help="one set only (no card, nothing written)")
+    ap.add_argument("--only", choices=("mead", "talking", "calm_speech"), help="one set only (no card, nothing written)")
     args = ap.parse_args()
     import emoannot
 
     with emoannot.load(device="cpu", weights=args.weights) as engine:
         if args.only:
-            part = {"mead": mead, "talking": talking}[args.only](engine)
+            part = {"mead": mead, "talking": talking, "calm_speech": calm_speech}[args.only](engine)
             print(json.dumps({k: v for k, v in part.items() if k != "clips"}, indent=1))
-            for name, c in part["clips"].items():
+            for name, c in part.get("clips", part.get("files", {})).items():
                 print(name, {k: (round(v, 3) if isinstance(v, float) else v) for k, v in c.items()})
             return 0
-        result = {"weights": args.weights, "mead": mead(engine), "talking": talking(engine)}
+        result = {"weights": args.weights, "mead": mead(engine), "talking": talking(engine),
+                  "calm_speech": calm_speech(engine)}
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     if args.card:
         write_card(args.card, result, json.loads(args.before.read_text()) if args.before else None)
-    m, t = result["mead"], result["talking"]
+    m, t, cs = result["mead"], result["talking"], result["calm_speech"]
+    print(f"MEAD emotion column 7-way accuracy {m['emotion_7way_accuracy_fused']:.3f}; LJSpeech voice valence mean "
+          f"{cs['ljspeech_mean_voice_valence']:+.3f} ({cs['ljspeech_files_within_0.25']} of {cs['ljspeech_files']} "
+          "files within +-0.25)")
     for col in ("fused", "face"):
         print(f"MEAD {col}: 8-way nearest-point accuracy {m[col]['nearest_point_accuracy_8way']:.3f}, neutral V "
               f"{m[col]['neutral_valence']:+.3f}, happy-neutral {m[col]['happy_minus_neutral_valence']:+.3f}, "

@@ -10,8 +10,8 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 
 from emoannot.config import FaceConfig
+from emoannot.features.blendshapes import FACE_PX, N_BLENDSHAPES, REGION_SIZE, BlendshapeReader
 from emoannot.native import native_stderr_silenced
-from emoannot.features.blendshapes import N_BLENDSHAPES, BlendshapeReader, face_region
 from emoannot.model.expression import CROP_SIZE
 from emoannot.records import FaceTrack, Frame, Person
 from emoannot.timeline import tick_of_time, video_ticks
@@ -118,18 +118,35 @@ class FaceDetector:
         return out
 
 
-def align_crop(grey: np.ndarray, det: Detection, box: np.ndarray, margin: float, size: int = CROP_SIZE) -> np.ndarray:
-    """Rotate so the eyes are level, crop a square around the (smoothed) box, size x size, from a grey frame."""
+def _eye_level_crop(grey: np.ndarray, eyes: np.ndarray, box: np.ndarray, margin: float, face_px: int, size: int,
+                    interpolation: int) -> np.ndarray:
+    """Rotate so the eyes are level and cut the square of side (box's longer side x margin) around the box's
+    centre, drawn `face_px` pixels wide in the middle of a `size` x `size` image (the border replicated)."""
     import cv2
 
-    (rx, ry), (lx, ly) = det.eyes
+    (rx, ry), (lx, ly) = eyes
     angle = math.degrees(math.atan2(ly - ry, lx - rx))
     cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
     side = max(box[2], box[3]) * margin
-    m = cv2.getRotationMatrix2D((float(cx), float(cy)), angle, size / side)
+    m = cv2.getRotationMatrix2D((float(cx), float(cy)), angle, face_px / side)
     m[0, 2] += size / 2 - cx
     m[1, 2] += size / 2 - cy
-    return cv2.warpAffine(grey, m, (size, size), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.warpAffine(grey, m, (size, size), flags=interpolation, borderMode=cv2.BORDER_REPLICATE)
+
+
+def align_crop(grey: np.ndarray, det: Detection, box: np.ndarray, margin: float, size: int = CROP_SIZE) -> np.ndarray:
+    """The expression CNN's view of a face in a grey frame: eye-levelled, the (smoothed) box's square, size x size."""
+    import cv2
+
+    return _eye_level_crop(grey, det.eyes, box, margin, size, size, cv2.INTER_AREA)
+
+
+def face_region(grey: np.ndarray, eyes: np.ndarray, box: np.ndarray, margin: float) -> np.ndarray:
+    """The landmarker's view of the same face: the crop's square at FACE_PX pixels in the middle of a
+    REGION_SIZE square of its surroundings (features.blendshapes; fer_region frames a training face alike)."""
+    import cv2
+
+    return _eye_level_crop(grey, eyes, box, margin, FACE_PX, REGION_SIZE, cv2.INTER_LINEAR)
 
 
 class _Tracker:

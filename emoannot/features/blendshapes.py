@@ -6,15 +6,14 @@ to real video where the 48x48 expression CNN does not; the visual head reads the
 and `--extra-columns` writes them as `bs_<name>` columns (what OpenFace's action units are to its users).
 
 Every face is read the same way, in the product and in training: a grey, eye-levelled square around the face
-(`face_region`: the expression crop's framing at REGION_SIZE pixels with CONTEXT of the face's side around
-it), handed to the landmarker as a 3-channel image. A FER2013 image becomes the same picture by
+(faces.face_region: the expression crop's framing, FACE_PX wide, inside CONTEXT times as much of its
+surroundings), handed to the landmarker as a 3-channel image. A FER2013 image becomes the same picture by
 `fer_region` (upscaled, then the border replicated), so the head is trained on what the product reads.
 The model file ships in weights/ with its sha256 and licence (LANDMARKER_CARD) and is checked on load.
 """
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
@@ -78,7 +77,7 @@ class BlendshapeReader:
         self.closed = False
 
     def read(self, grey: np.ndarray) -> np.ndarray | None:
-        """A grey uint8 face region (face_region or fer_region) -> float32 [51] in [0, 1], or None."""
+        """A grey uint8 face region (faces.face_region or fer_region) -> float32 [51] in [0, 1], or None."""
         import mediapipe as mp
 
         rgb = np.ascontiguousarray(np.repeat(grey[..., None], 3, axis=2))
@@ -94,23 +93,8 @@ class BlendshapeReader:
             self.closed = True
 
 
-def face_region(grey: np.ndarray, eyes: np.ndarray, box: np.ndarray, margin: float) -> np.ndarray:
-    """The landmarker's view of a face in a grey frame: eye-levelled like the expression crop, the crop's
-    square (side x margin) at FACE_PX pixels in the middle of a REGION_SIZE square of its surroundings."""
-    import cv2
-
-    (rx, ry), (lx, ly) = eyes
-    angle = math.degrees(math.atan2(ly - ry, lx - rx))
-    cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
-    side = max(box[2], box[3]) * margin
-    m = cv2.getRotationMatrix2D((float(cx), float(cy)), angle, FACE_PX / side)
-    m[0, 2] += REGION_SIZE / 2 - cx
-    m[1, 2] += REGION_SIZE / 2 - cy
-    return cv2.warpAffine(grey, m, (REGION_SIZE, REGION_SIZE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-
-
 def fer_region(face48: np.ndarray) -> np.ndarray:
-    """A 48x48 training face (FER2013, CK+) as the product's face_region: upscaled to FACE_PX, its border
+    """A 48x48 training face (FER2013, CK+) as the product's faces.face_region: upscaled to FACE_PX, its border
     replicated out to REGION_SIZE."""
     import cv2
 
