@@ -80,7 +80,8 @@ def run(weights: str) -> dict:
     import torch
 
     from emoannot.config import Fusion, Settings
-    from emoannot.features.visual import embed_crops
+    from emoannot.features.blendshapes import N_BLENDSHAPES, fer_region
+    from emoannot.features.visual import embed_crops, face_readings
     from emoannot.fusion import fuse
     from emoannot.model.weights import read_registry, resolve_set
     from emoannot.pipeline import Engine, load_fusion
@@ -92,9 +93,11 @@ def run(weights: str) -> dict:
     test = z["split"] == "test"
     images, labels = np.ascontiguousarray(z["images"][test]), z["labels"][test].astype(int)
     engine = Engine(Settings(device="cpu", weights=weights), with_fusion=False)
-    emb, _ = embed_crops(engine.cnn, images)
-    face_va = engine.visual_head.predict_va(emb)
-    seqs = sequences(face_va, emb, labels, MODEL_FPS)
+    emb, probs = embed_crops(engine.cnn, images)
+    unread = np.full(N_BLENDSHAPES, np.nan, np.float32)  # the faces read as the product reads them
+    bs = np.stack([v if (v := engine.blendshapes.read(fer_region(im))) is not None else unread for im in images])
+    values, face_va = face_readings(emb, bs, probs, engine.visual_head)
+    seqs = sequences(face_va, values, labels, MODEL_FPS)
     folder = resolve_set(weights)
     result = {"sequences": N_SEQ, "seconds_each": SECONDS, "fusions": {}}
     for fusion in Fusion:

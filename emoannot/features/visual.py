@@ -8,7 +8,7 @@ import torch
 from emoannot.features import ModalityFeatures
 from emoannot.features.blendshapes import N_BLENDSHAPES
 from emoannot.labels import FACE_CLASSES, va_matrix
-from emoannot.model.expression import ExpressionCNN, centre_crop
+from emoannot.model.expression import EMBED_DIM, ExpressionCNN, centre_crop
 from emoannot.records import FaceTrack
 
 BATCH = 64  #: crops per CNN pass: faster on CPU than 256 (measured) and a small transient
@@ -48,6 +48,20 @@ def fusion_face(head, vector: np.ndarray) -> np.ndarray:
     return np.concatenate([head.predict_proba(vector), vector[:, -(N_BLENDSHAPES + 1):]], 1).astype(np.float32)
 
 
+def reads_blendshapes(head) -> bool:
+    """A visual head of 308 inputs (face_vector); older sets' heads read the 256-d embedding alone."""
+    return head is not None and int(head.mean.shape[0]) == EMBED_DIM + N_BLENDSHAPES + 1
+
+
+def face_readings(emb: np.ndarray, blendshapes: np.ndarray, probs: np.ndarray, head=None) -> tuple[np.ndarray, np.ndarray]:
+    """Faces' CNN embeddings [n, 256], blendshapes [n, 51] (NaN where unread) and CNN posteriors [n, 7] ->
+    (what the fusion reads of each face, the face-only (valence, arousal) [n, 2])."""
+    if reads_blendshapes(head):
+        vector = face_vector(emb, blendshapes)
+        return fusion_face(head, vector), head.predict_va(vector)
+    return emb, (head.predict_va(emb) if head is not None else posterior_to_va(probs))
+
+
 def posterior_to_va(probs: np.ndarray) -> np.ndarray:
     return (probs @ va_matrix(FACE_CLASSES)).astype(np.float32)
 
@@ -60,9 +74,7 @@ def visual_features(track: FaceTrack, model: ExpressionCNN, device: str = "cpu",
     Batch by batch into the output arrays: an hour of video holds no second copy of its crops."""
     mask = track.crop_mask.copy()
     k = len(mask)
-    emb_dim = model.classifier.in_features
-    with_bs = head is not None and int(head.mean.shape[0]) == emb_dim + N_BLENDSHAPES + 1
-    dim = len(head.cls.weight) + N_BLENDSHAPES + 1 if with_bs else emb_dim
+    dim = len(head.cls.weight) + N_BLENDSHAPES + 1 if reads_blendshapes(head) else model.classifier.in_features
     values = np.zeros((k, dim), np.float32)
     va = np.full((k, 2), np.nan, np.float32)
     ticks = np.flatnonzero(mask)
@@ -71,10 +83,5 @@ def visual_features(track: FaceTrack, model: ExpressionCNN, device: str = "cpu",
     for i in range(0, len(ticks), BATCH):
         sel = ticks[i : i + BATCH]
         emb, probs = embed_crops(model, track.crops[sel], device)
-        if with_bs:
-            vector = face_vector(emb, blendshapes[sel])
-            values[sel], va[sel] = fusion_face(head, vector), head.predict_va(vector)
-        else:
-            values[sel] = emb
-            va[sel] = head.predict_va(emb) if head is not None else posterior_to_va(probs)
+        values[sel], va[sel] = face_readings(emb, blendshapes[sel], probs, head)
     return ModalityFeatures("visual", values, mask, va)
