@@ -138,6 +138,15 @@ def card_section(r: dict, before: dict | None = None) -> str:
         if b:
             row += f" {b['fused'][key]} | {b['face'][key]} |"
         lines.append(row)
+    if "emotion_confusion_fused" in m:
+        conf = m["emotion_confusion_fused"]
+        guesses = sorted({g for row in conf.values() for g in row})
+        lines += ["", f"MEAD `emotion` column (each clip's most frequent category), 7 categories: accuracy "
+                      f"{m['emotion_7way_accuracy_fused']:.3f}" + (f" (previous weights "
+                      f"{b['emotion_7way_accuracy_fused']:.3f})" if b and "emotion_7way_accuracy_fused" in b else "")
+                  + "; rows: the clip's emotion, columns: the category read.", "",
+                  "| clip \\ read | " + " | ".join(guesses) + " |", "|---|" + "---|" * len(guesses)]
+        lines += [f"| {c} | " + " | ".join(str(row.get(g, 0)) for g in guesses) + " |" for c, row in conf.items()]
     lines += ["", "Per class, fused (valence, arousal): " + ", ".join(
         f"{c} ({v[0]:+.2f}, {v[1]:+.2f})" for c, v in m["fused"]["per_class"].items()) + ".", "",
         "| talking head | fused V | face V | voice V | words V | mean abs delta V per frame |" +
@@ -150,6 +159,15 @@ def card_section(r: dict, before: dict | None = None) -> str:
             p = before["talking"]["clips"][name]
             row += f" {fmt(p['fused_valence'])} | {fmt(p['audio_valence'])} |"
         lines.append(row)
+    cs = r.get("calm_speech")
+    if cs:
+        pb = (before or {}).get("calm_speech")
+        lines += ["", f"Calm speech without a picture, voice column mean valence: LJSpeech (32 clips of read English) "
+                      f"{cs['ljspeech_mean_voice_valence']:+.3f}, {cs['ljspeech_files_within_0.25']} of "
+                      f"{cs['ljspeech_files']} files within +-0.25"
+                  + (f" (previous weights {pb['ljspeech_mean_voice_valence']:+.3f}, {pb['ljspeech_files_within_0.25']} "
+                     "files)" if pb else "") + "; talking-head recordings " + ", ".join(
+                      f"{n} {c['voice_valence']:+.2f}" for n, c in cs["files"].items() if not n.startswith("LJ")) + "."]
     return "\n".join(lines) + "\n"
 
 

@@ -306,6 +306,16 @@ def model_card_markdown(folder: Path) -> str:
             lines.append(f"| {name} | {c['accuracy']:.3f} | {c['macro_f1']:.3f} | "
                          + " | ".join(f"{c['recall'].get(k, float('nan')):.2f}" for k in CATEGORIES)
                          + f" | {card['metrics'].get('parameters', '')} |")
+    if "ferplus_majority_test_categories" in vis:
+        for key, title in (("ferplus_majority_test_categories", "the FER+ majority of 10 annotators"),
+                           ("fer2013_test_categories", "FER2013's own labels")):
+            cm = vis[key]
+            lines += ["", f"## Visual head categories on FER2013 test, against {title} (rows: truth, columns: guess)", "",
+                      f"Accuracy {cm['accuracy']:.3f} on {cm['n']} faces.", "",
+                      "| truth \\ guess | " + " | ".join(cm["classes"]) + " | recall |",
+                      "|---|" + "---|" * (len(cm["classes"]) + 1)]
+            for c, row in zip(cm["classes"], cm["confusion"]):
+                lines.append(f"| {c} | " + " | ".join(str(x) for x in row) + f" | {cm['recall'][c]:.2f} |")
     before = vis["fer2013_test_posterior_average_before"]["per_class"]
     lines += ["", "## Face-only valence/arousal per class (FER2013 test; mean, distance to the class's point)", "",
               "| class | point | visual_head | posterior average (before) |", "|---|---|---|---|"]
