@@ -282,20 +282,24 @@ def test_an_input_inside_the_result_folder_is_never_overwritten(tmp_path):
 def test_stale_partial_folders_of_dead_writers_are_removed(tmp_path):
     import os
 
-    from emoannot.atomic import clean_stale_partials, partial_folder
+    from emoannot.atomic import PARTIAL_MARK, clean_stale_partials, partial_folder
 
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     stale = tmp_path / "sub" / f".a.mp4.emoannot.partial-{dead.pid}-xyz"
-    stale.mkdir(parents=True)
     live = tmp_path / f".b.mp4.emoannot.partial-{os.getpid()}-abc"
-    live.mkdir()
+    lookalike = tmp_path / f".notes.partial-{dead.pid}-mine"  # a user's folder: no mark inside
+    for folder in (stale, live, lookalike):
+        folder.mkdir(parents=True)
+    for folder in (stale, live):  # what partial_folder leaves inside each folder it makes
+        (folder / PARTIAL_MARK).write_text(folder.name + "\n")
     assert clean_stale_partials(tmp_path) == []  # not recursive: the stale one is in a subfolder
     assert clean_stale_partials(tmp_path, recursive=True) == [stale]
-    assert live.exists() and not stale.exists()
+    assert live.exists() and not stale.exists() and lookalike.exists()
     with pytest.raises(ValueError):
         with partial_folder(tmp_path / "c.emoannot") as tmp:
             assert str(os.getpid()) in tmp.name
+            assert (tmp / PARTIAL_MARK).read_text().strip() == tmp.name
             raise ValueError
     assert not list(tmp_path.glob(".c.emoannot*"))
 
