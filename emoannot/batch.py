@@ -62,7 +62,7 @@ def find_videos(root: Path, recursive: bool = False, pattern: str | None = None,
     it = root.rglob(pattern or "*") if recursive else root.glob(pattern or "*")
     ours = set()
     if out_root is not None and out_root.is_dir():
-        ours = {os.path.abspath(out_root / n) for n in (*TOP_FILES, LOCK_FILE, BATCH_MANIFEST)}
+        ours = {os.path.abspath(out_root / n) for n in TOP_FILES}
     files = [p for p in it if p.is_file() and not any(part.endswith(SUFFIX) for part in p.parts)
              and p.name not in (LOCK_FILE, BATCH_MANIFEST) and os.path.abspath(p) not in ours]
     if pattern is None:
@@ -164,11 +164,15 @@ def _top_files_ours(out_root: Path) -> set[str]:
                           "Move it away or choose another --out.", stage="batch") from exc
 
 
+def top_files(formats) -> list[str]:
+    """The files a batch with these formats writes at the top of --out."""
+    return [SUMMARY_FILE, FAILURES_FILE] + ([INDEX_FILE] if OutputFormat.html in formats else [])
+
+
 def check_top_files(out_root: Path, formats) -> None:
     """Refuse (before any work) an --out whose summary.csv, failures.csv or index.html emoannot did not write."""
     ours = _top_files_ours(out_root)
-    names = [SUMMARY_FILE, FAILURES_FILE] + ([INDEX_FILE] if OutputFormat.html in formats else [])
-    for name in names:
+    for name in top_files(formats):
         target = out_root / name
         if (target.exists() or target.is_symlink()) and name not in ours:
             raise OutputError(f"{target} exists and was not written by emoannot; move it away or choose another "
@@ -278,7 +282,7 @@ class Ledger:
         mine = {str(v) for v, _ in plan}
         self.kept_rows = [r for r in _earlier_rows(out_root / SUMMARY_FILE, out_root) if r.get("path") not in mine]
         self.kept_failures = [r for r in _earlier_rows(out_root / FAILURES_FILE, out_root) if r.get("path") not in mine]
-        self.top_files = [SUMMARY_FILE, FAILURES_FILE] + ([INDEX_FILE] if OutputFormat.html in formats else [])
+        self.top_files = top_files(formats)
         emit(BatchStarted(len(plan), sum(i.estimated_frames for _, i in plan if isinstance(i, VideoInfo))))
 
     def estimate(self, i: int) -> int:
