@@ -4,6 +4,7 @@ models loaded once, each timed RUNS times (interleaved, after a warm-up run; the
 speaker attribution on real clips.
 
     .venv/bin/python benchmarks/people.py --shared ../shared    # writes benchmarks/people.json
+    .venv/bin/python benchmarks/people.py --shared ../shared --every-frame   # people_every_frame.json
 
 Input for the timing: a real talking head beside a MEAD clip (../shared/data/real), 360x360 each, looped to
 30 s. Speaker attribution: each of the 5 talking heads alone, and each beside PER_HEAD MEAD clips (20 of the
@@ -72,35 +73,54 @@ def _duration(p: Path) -> float:
         return float(c.duration / 1e6)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared")
-    ap.add_argument("--out", type=Path, default=Path(__file__).with_name("people.json"))
-    ap.add_argument("--timing-only", action="store_true", help="measure the cost only; print, write nothing")
-    args = ap.parse_args()
-    real = args.shared / "data" / "real"
+def timing(shared: Path, every_frame: bool = False, runs: int = RUNS) -> dict:
+    """The two-person clip (a talking head beside a MEAD actor, 30 s) annotated with --people main and --people
+    all, models loaded once, `runs` times each, interleaved after a warm-up: seconds, and all / main (best)."""
+    real = shared / "data" / "real"
     talking = sorted((real / "talking").glob("face*.mp4"))
     speech = SpeechConfig(check_language=False)
-    engines = {m: emoannot.load(device="cpu", faces=FaceConfig(people=m), speech=speech) for m in PeopleMode}
-    doc = {"machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores", "timing": {}, "speaker": {}}
+    engines = {m: emoannot.load(device="cpu", faces=FaceConfig(people=m, every_frame=every_frame), speech=speech)
+               for m in PeopleMode}
+    out: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
         clip = side_by_side(talking[0], real / "mead" / MEAD[0], Path(tmp) / "two.mp4", 30.0)
-        runs = {mode: [] for mode in engines}
+        seconds = {mode: [] for mode in engines}
         for engine in engines.values():
             emoannot.annotate(clip, engine)  # warm-up: lazy models load here
-        for _ in range(RUNS):  # interleaved, so a change in the machine's load falls on both
+        for _ in range(runs):  # interleaved, so a change in the machine's load falls on both
             for mode, engine in engines.items():
                 t0 = time.perf_counter()
                 a = emoannot.annotate(clip, engine)
-                runs[mode].append(time.perf_counter() - t0)
-                doc["timing"][mode.value] = {"seconds": [round(r, 2) for r in runs[mode]], "frames": a.n_frames,
-                                            "people": len(a.people)}
-        print(doc["timing"], flush=True)
-        best = {m: min(v["seconds"]) for m, v in doc["timing"].items()}
-        doc["timing"]["all_over_main"] = round(best["all"] / best["main"], 2)
-        if args.timing_only:
-            print(doc["timing"])
-            return
+                seconds[mode].append(time.perf_counter() - t0)
+                out[mode.value] = {"seconds": [round(r, 2) for r in seconds[mode]], "frames": a.n_frames,
+                                   "people": len(a.people)}
+    for engine in engines.values():
+        engine.close()
+    out["all_over_main"] = round(min(seconds[PeopleMode.all]) / min(seconds[PeopleMode.main]), 2)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared")
+    ap.add_argument("--out", type=Path, help="default: people.json (people_every_frame.json with --every-frame)")
+    ap.add_argument("--timing-only", action="store_true", help="measure the cost only; print, write nothing")
+    ap.add_argument("--every-frame", action="store_true", help="faces analysed on every frame (--every-frame)")
+    args = ap.parse_args()
+    out = args.out or Path(__file__).with_name("people_every_frame.json" if args.every_frame else "people.json")
+    real = args.shared / "data" / "real"
+    talking = sorted((real / "talking").glob("face*.mp4"))
+    speech = SpeechConfig(check_language=False)
+    doc = {"machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores",
+           "faces_analysed": "every frame" if args.every_frame else "first frame of each 0.1 s tick",
+           "timing": timing(args.shared, args.every_frame), "speaker": {}}
+    print(doc["timing"], flush=True)
+    if args.timing_only:
+        return
+    engines = {PeopleMode.all: emoannot.load(device="cpu", faces=FaceConfig(people=PeopleMode.all,
+                                                                             every_frame=args.every_frame),
+                                             speech=speech)}
+    with tempfile.TemporaryDirectory() as tmp:
         mead = sorted((real / "mead").glob("*.mp4"))
         for i, t in enumerate(talking):
             clips = [("alone", t, False)]
@@ -157,7 +177,7 @@ def main() -> None:
         shares = [v["on_the_person_heard"] for v in doc[key].values()]
         doc[f"{key}: clips at or above 0.8"] = f"{sum(s >= 0.8 for s in shares)} of {len(shares)}"
         doc[f"{key}: mean"] = round(float(np.mean(shares)), 2)
-    args.out.write_text(json.dumps(doc, indent=2) + "\n")
+    out.write_text(json.dumps(doc, indent=2) + "\n")
 
 
 if __name__ == "__main__":

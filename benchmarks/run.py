@@ -1,5 +1,6 @@
-"""Speed benchmark: emoannot predict against the floor (ffmpeg decode, PyAV decode, mediapipe alone) and
-against the words alone (faster-whisper and openai-whisper on the same audio, load included).
+"""Speed benchmark: emoannot predict (faces at the model's tick rate, the default, and --every-frame) against
+the floor (ffmpeg decode, PyAV decode, mediapipe alone, the face path alone at both rates) and against the
+words alone (faster-whisper and openai-whisper on the same audio, load included).
 
     python benchmarks/run.py [--device cpu|cuda] [--real-minutes 10 60] [--json benchmarks/results.json]
 
@@ -7,11 +8,12 @@ Inputs: real continuous speech first, the five talking heads of ../shared/data/r
 640x360 (about 28 s), and the same looped by stream copy to each of --real-minutes (default 10 and 60;
 `--real-minutes` with no value for the short inputs only); a generated, deterministic 60 s talking-face
 video (the CREMA-D example clip looped: a stress case of one short sentence repeated);
-../shared/media/WolfgangLanger_Pexels.mp4 (no speech). For every input, in one run: the floor (ffmpeg
-decode, PyAV decode, mediapipe alone), emoannot predict, and for real speech faster-whisper alone and
-openai-whisper alone on the same audio; predict --video where the input is at most two minutes long.
-Every measured run happens in a fresh subprocess, so that its time includes its own start and its peak
-RSS is its own. Prints a table and writes JSON.
+../shared/media/WolfgangLanger_Pexels.mp4 (no speech). For every input, in one run: emoannot predict,
+and for real speech faster-whisper alone; up to --full-minutes (10) also predict --every-frame, the floor
+and openai-whisper alone; predict --video where the input is at most two minutes long; last, what a second
+person costs (benchmarks/people.py's timing). Every measured predict and words-alone run happens in a fresh
+subprocess, so that its time includes its own start and its peak RSS is its own. Prints a table and
+writes JSON.
 """
 from __future__ import annotations
 
@@ -107,6 +109,26 @@ def asr_alone(path: Path, engine: str, device: str) -> dict:
     return {"engine": engine, "wall_s": time.perf_counter() - t0, "words": len(words), "peak_rss_mb": peak_rss_mb()}
 
 
+def faces_alone(path: Path, every_frame: bool) -> float:
+    """The face path alone as predict runs it (decoding on its own thread, detection, tracking, crops and
+    blendshapes) at the tick rate or on every frame: seconds, models loaded before the clock starts."""
+    from emoannot.config import FaceConfig
+    from emoannot.faces import FaceDetector, frame_selector, track_faces
+    from emoannot.features.blendshapes import BlendshapeReader, landmarker_path
+    from emoannot.model.weights import shipped_dir
+    from emoannot.video import iter_frames, probe
+
+    cfg = FaceConfig(every_frame=every_frame)
+    info = probe(path)
+    det, reader = FaceDetector(cfg), BlendshapeReader(landmarker_path(shipped_dir()))
+    t0 = time.perf_counter()
+    track_faces(iter_frames(info, cfg.max_side, pixels=frame_selector(cfg)), cfg, det, reader=reader)
+    seconds = time.perf_counter() - t0
+    det.close()
+    reader.close()
+    return seconds
+
+
 def floor(path: Path) -> dict:
     t0 = time.perf_counter()
     subprocess.run([ffmpeg(), "-nostdin", "-v", "error", "-i", str(path), "-map", "0:v", "-f", "null", "-"], check=True)
@@ -126,7 +148,8 @@ def floor(path: Path) -> dict:
         det.detect(f.rgb)
         mp_s += time.perf_counter() - t0
     det.close()
-    return {"frames": n, "ffmpeg_decode_s": ffmpeg_s, "pyav_decode_rgb_s": pyav_s, "mediapipe_detect_s": mp_s}
+    return {"frames": n, "ffmpeg_decode_s": ffmpeg_s, "pyav_decode_rgb_s": pyav_s, "mediapipe_detect_s": mp_s,
+            "faces_alone_s": faces_alone(path, False), "faces_alone_every_frame_s": faces_alone(path, True)}
 
 
 def peak_rss_mb() -> float:
@@ -137,16 +160,16 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_child(path: Path, device: str, video: bool) -> dict:
+def run_child(path: Path, device: str, video: bool, every_frame: bool = False) -> dict:
     """emoannot predict in this process (called in a subprocess by main)."""
     import tempfile
 
     from emoannot.api import predict
-    from emoannot.config import Settings
+    from emoannot.config import FaceConfig, Settings
     from emoannot.pipeline import Engine
 
     t0 = time.perf_counter()
-    engine = Engine(Settings(device=device, write_video=video))
+    engine = Engine(Settings(device=device, write_video=video, faces=FaceConfig(every_frame=every_frame)))
     load_s = time.perf_counter() - t0
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
@@ -159,12 +182,12 @@ def run_child(path: Path, device: str, video: bool) -> dict:
             "stages_s": seconds}
 
 
-def measure(path: Path, device: str, video: bool, asr: str | None = None) -> dict:
+def measure(path: Path, device: str, video: bool, asr: str | None = None, every_frame: bool = False) -> dict:
     """predict (or the words alone with `asr`) in a fresh process; wall_s is that process's whole life."""
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, __file__, "--child", str(path), "--device", device]
-                          + (["--video"] if video else []) + (["--asr", asr] if asr else []), capture_output=True,
-                          text=True)
+                          + (["--video"] if video else []) + (["--asr", asr] if asr else [])
+                          + (["--every-frame"] if every_frame else []), capture_output=True, text=True)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-2000:])
@@ -180,10 +203,15 @@ def main() -> None:
     ap.add_argument("--child", type=Path)
     ap.add_argument("--video", action="store_true")
     ap.add_argument("--asr", choices=("faster-whisper", "openai-whisper"))
+    ap.add_argument("--every-frame", action="store_true")
+    ap.add_argument("--full-minutes", type=float, default=10,
+                    help="inputs longer than this get predict (default), faster-whisper alone and the floor only: "
+                         "no --every-frame, --video or openai-whisper runs (each scales like the 10-minute one)")
+    ap.add_argument("--no-people", action="store_true", help="skip the two-person timing (benchmarks/people.py)")
     args = ap.parse_args()
     if args.child:
-        result = asr_alone(args.child, args.asr, args.device) if args.asr else run_child(args.child, args.device,
-                                                                                        args.video)
+        result = (asr_alone(args.child, args.asr, args.device) if args.asr
+                  else run_child(args.child, args.device, args.video, args.every_frame))
         print(json.dumps(result))
         return
     work = ROOT / ".cache" / "bench"
@@ -200,14 +228,26 @@ def main() -> None:
     results = {"date": str(date.today()), "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, "
                f"{platform.processor() or platform.platform()}", "device": args.device, "inputs": {}}
     for name, path in inputs.items():
-        r = {"floor": floor(path), "predict": measure(path, args.device, False)}
+        r = {"predict": measure(path, args.device, False)}
+        full = r["predict"]["duration_s"] <= args.full_minutes * 60 + 1
+        if full:
+            r["predict_every_frame"] = measure(path, args.device, False, every_frame=True)
         if r["predict"]["duration_s"] <= 120:
             r["predict_with_video"] = measure(path, args.device, True)
         if name in speech:
-            r["words_alone"] = {e: measure(path, args.device, False, e) for e in ("faster-whisper", "openai-whisper")}
+            r["words_alone"] = {e: measure(path, args.device, False, e)
+                                for e in ("faster-whisper", "openai-whisper") if full or e == "faster-whisper"}
+            r["predict_over_faster_whisper"] = (r["predict"]["process_wall_s"]
+                                                / r["words_alone"]["faster-whisper"]["process_wall_s"])
+        r["floor"] = floor(path) if full else {}
         results["inputs"][name] = r
         print(f"{name}: predict {r['predict']['process_wall_s']:.1f} s in a fresh process, peak RSS "
               f"{r['predict']['peak_rss_mb']:.0f} MB", flush=True)
+    if not args.no_people and TALKING.exists():
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        from people import timing  # noqa: E402 - benchmarks/ is not a package
+
+        results["people_two_person_30s"] = timing(SHARED)
     args.json.write_text(json.dumps(results, indent=2))
     print_table(results)
 
@@ -217,23 +257,29 @@ def print_table(results: dict) -> None:
     from rich.table import Table
 
     t = Table(title=f"emoannot benchmark, {results['date']}, {results['machine']}, device {results['device']}")
-    for col in ("input", "frames", "ffmpeg decode", "PyAV decode", "mediapipe", "predict", "fps", "x real time",
-                "+ video", "peak RSS MB"):
+    for col in ("input", "frames", "predict (fresh)", "x real time", "--every-frame", "faster-whisper alone",
+                "openai-whisper alone", "faces alone: tick / every frame", "+ video", "peak RSS MB"):
         t.add_column(col)
+    s = lambda d, k="process_wall_s": f"{d[k]:.1f} s" if d else ""  # noqa: E731
     for name, r in results["inputs"].items():
-        f, p, v = r["floor"], r["predict"], r.get("predict_with_video")
-        t.add_row(name, str(p["frames"]), f"{f['ffmpeg_decode_s']:.1f} s", f"{f['pyav_decode_rgb_s']:.1f} s",
-                  f"{f['mediapipe_detect_s']:.1f} s", f"{p['end_to_end_s']:.1f} s", f"{p['fps']:.0f}",
-                  f"{p['realtime_factor']:.1f}", f"{v['end_to_end_s']:.1f} s" if v else "", f"{p['peak_rss_mb']:.0f}")
+        f, p, w = r["floor"], r["predict"], r.get("words_alone", {})
+        t.add_row(name, str(p["frames"]), s(p), f"{p['duration_s'] / p['process_wall_s']:.1f}",
+                  s(r.get("predict_every_frame")), s(w.get("faster-whisper")), s(w.get("openai-whisper")),
+                  f"{f['faces_alone_s']:.1f} / {f['faces_alone_every_frame_s']:.1f} s" if f else "",
+                  s(r.get("predict_with_video")), f"{p['peak_rss_mb']:.0f}")
     console = Console()
     console.print(t)
     for name, r in results["inputs"].items():
         stages = ", ".join(f"{k} {v:.2f}" for k, v in r.get("predict_with_video", r["predict"])["stages_s"].items())
         console.print(f"{name} seconds per stage: {stages}")
-        console.print(f"{name} predict in a fresh process (load included): {r['predict']['process_wall_s']:.1f} s")
+        console.print(f"{name} predict in a fresh process (load included): {r['predict']['process_wall_s']:.1f} s"
+                      + (f", {r['predict_over_faster_whisper']:.2f}x faster-whisper alone"
+                         if "predict_over_faster_whisper" in r else ""))
         for e, w in r.get("words_alone", {}).items():
             console.print(f"{name} words alone, {e} (fresh process, load included): {w['process_wall_s']:.1f} s, "
                           f"{w['words']} words, peak RSS {w['peak_rss_mb']:.0f} MB")
+    if "people_two_person_30s" in results:
+        console.print(f"two people, 30 s: --people all / --people main {results['people_two_person_30s']['all_over_main']}x")
 
 
 if __name__ == "__main__":

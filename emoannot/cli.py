@@ -18,8 +18,23 @@ from emoannot.config import AsrEngine, AsrModel, Device, Fusion, OutputFormat, P
 from emoannot.errors import EmoannotError
 from emoannot.interrupt import exit_code_after_interrupt
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Per-frame valence, arousal and emotion category for videos: face, voice and words fused with RJCMA (or CFN-SR, Foal-Net).")
+# rich_markup_mode=None: help text is shown as written (rich markup would eat "[ray]" and "[default: .]")
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None)
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"emoannot {version('emoannot')}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                 help="Print emoannot's version and exit.")] = False) -> None:
+    """Per-frame valence, arousal and emotion category for videos: face, voice and words fused with RJCMA (or
+    CFN-SR, Foal-Net)."""
+
 
 DeviceOpt = Annotated[Device, typer.Option("--device", help="auto takes CUDA when torch sees it.")]
 WeightsOpt = Annotated[str, typer.Option("--weights", help="'default' (shipped) or a folder written by `emoannot train`.")]
@@ -28,7 +43,7 @@ WeightsOpt = Annotated[str, typer.Option("--weights", help="'default' (shipped) 
 SHARED_OPTIONS = (
     ("device", DeviceOpt, Device.auto),
     ("weights", WeightsOpt, "default"),
-    ("fusion", Annotated[Fusion, typer.Option("--fusion", help="rjcma (default), cfn-sr or foal-net: the audio-visual fusion (README: Fusions compared).")], Fusion.rjcma),
+    ("fusion", Annotated[Fusion, typer.Option("--fusion", help="rjcma (default), cfn-sr or foal-net: the audio-visual fusion (README: Emotion categories and the three fusions).")], Fusion.rjcma),
     ("video", Annotated[bool, typer.Option("--video", help="Also write <name>.annotated.mp4 (overlay, original audio).")], False),
     ("no_plot", Annotated[bool, typer.Option("--no-plot", help="Skip the PNG plot.")], False),
     ("format", Annotated[List[OutputFormat], typer.Option("--format", help="Repeatable. csv is always written; affwild2: Aff-Wild2 txt; elan: <name>.eaf tiers; vtt: WebVTT subtitles; html: a self-contained report page (batch adds index.html).")], [OutputFormat.csv]),
@@ -37,6 +52,7 @@ SHARED_OPTIONS = (
     ("asr_engine", Annotated[AsrEngine, typer.Option("--asr-engine")], AsrEngine.faster_whisper),
     ("extra_columns", Annotated[bool, typer.Option("--extra-columns", help="Add per-modality estimates (valence_visual, ...) and one probability per emotion category (p_happy, ...) to the CSV.")], False),
     ("people", Annotated[PeopleMode, typer.Option("--people", help="main: one face, fused with all the speech. all: every face with its own id and valence/arousal in <name>.people.csv; voice and words go to the person whose mouth moves with them (how often that is right: README, Several people).")], PeopleMode.main),
+    ("every_frame", Annotated[bool, typer.Option("--every-frame", help="Detect and track faces on every decoded frame instead of the first frame of each 0.1 s tick (the model's rate; the frames between take interpolated boxes). Slower; the valence/arousal differ little (README: Speed).")], False),
     ("quiet", Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")], False),
 )
 
@@ -82,10 +98,12 @@ def _warn(message: str) -> None:
     Console(stderr=True).print(f"[yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
-def _settings(device, weights, fusion, asr_model, asr_engine, language, format, video, no_plot, extra_columns, people):
+def _settings(device, weights, fusion, asr_model, asr_engine, language, format, video, no_plot, extra_columns, people,
+              every_frame):
     from emoannot.config import FaceConfig, Settings, SpeechConfig
 
-    return Settings(device=device, weights=weights, fusion=fusion, faces=FaceConfig(people=people),
+    return Settings(device=device, weights=weights, fusion=fusion,
+                    faces=FaceConfig(people=people, every_frame=every_frame),
                     speech=SpeechConfig(asr_model=asr_model, asr_engine=asr_engine, language=language),
                     write_plot=not no_plot, write_video=video,
                     formats=tuple(dict.fromkeys([OutputFormat.csv, *format])), extra_columns=extra_columns)
@@ -111,7 +129,6 @@ def predict(
     from emoannot.atomic import clean_stale_partials
     from emoannot.interrupt import checked, stop_on_signals
     from emoannot.outputs import check_writable, result_folders, unique_inputs
-    from emoannot.pipeline import Engine
     from emoannot.progress import progress_hook
     from emoannot.video import probe
 
@@ -132,6 +149,8 @@ def predict(
             raise typer.Exit(codes[0])
         check_writable(out_root)
         clean_stale_partials(out_root)
+        from emoannot.pipeline import Engine  # torch, mediapipe, whisper: only once there is work
+
         engine = Engine(settings)
     except EmoannotError as exc:
         raise _fail(exc) from None

@@ -56,6 +56,9 @@ class FaceConfig:
     people: PeopleMode = PeopleMode.main  #: "all" tracks everyone (speaker attribution measured: README "Several people")
     forget_s: float = 10.0  #: a person unseen this long is not matched again by appearance (a new id instead)
     min_person_s: float = 0.5  #: tracks seen for less than this are dropped (detector flicker), not people
+    #: detect and track on every decoded frame; False (the default): on the first frame of each tick (the
+    #: model's rate, emoannot.timeline), the frames between taking interpolated boxes (emoannot.faces)
+    every_frame: bool = False
 
 
 @dataclass(frozen=True)

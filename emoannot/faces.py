@@ -1,6 +1,13 @@
-"""Face stage: mediapipe detection on every frame; one main face (track_faces) or every person with a stable
-id and how much their mouth moves (track_people); aligned grey crops and the face landmarker's blendshapes
-at the model rate for the visual encoder."""
+"""Face stage: one main face (track_faces) or every person with a stable id and how much their mouth moves
+(track_people); aligned grey crops and the face landmarker's blendshapes for the visual encoder.
+
+Faces are analysed at the model's rate: detection, tracking, crops and blendshapes run on the first decoded
+frame in each tick's interval (emoannot.timeline; `analysed_frames`), and the frames between take their face
+box interpolated between the analysed frames around them and their `present` and score from the nearer of
+the two (`_fill_between`). FaceConfig.every_frame (`--every-frame`) analyses every decoded frame instead;
+the crops and blendshapes stay one per tick either way. Mouth movement (who is speaking) is measured from
+every frame to the next in both, between analysed frames on the interpolated boxes: at one sample per tick
+the speaker attribution lost a talking head (benchmarks/people.py)."""
 from __future__ import annotations
 
 import math
@@ -12,9 +19,33 @@ import numpy as np
 from emoannot.config import FaceConfig
 from emoannot.features.blendshapes import FACE_PX, N_BLENDSHAPES, REGION_SIZE, BlendshapeReader
 from emoannot.native import native_stderr_silenced
-from emoannot.model.expression import CROP_SIZE
-from emoannot.records import FaceTrack, Frame, Person
+from emoannot.records import CROP_SIZE, FaceTrack, Frame, Person
 from emoannot.timeline import tick_of_time, video_ticks
+
+REFERENCE_FPS = 30.0  #: FaceConfig.smooth is the weight of a new box at this frame rate (see _smoothing)
+
+
+def analysed_frames(every_frame: bool) -> Callable[[int, float], bool]:
+    """A fresh selector of the frames the face stage analyses, called once per decoded frame in order with
+    its index and time (video.iter_frames' `pixels`): every frame, or the first frame in each tick's interval."""
+    if every_frame:
+        return lambda _i, _t: True
+    seen: set[int] = set()
+
+    def want(_index: int, time_s: float) -> bool:
+        k = tick_of_time(time_s)
+        if k in seen:
+            return False
+        seen.add(k)
+        return True
+
+    return want
+
+
+def _smoothing(smooth: float, frames: int) -> float:
+    """The weight of a new box when `frames` decoded frames have passed since the last one analysed: the
+    same smoothing per second whether every frame is analysed or one per tick (smooth per frame at 1 frame)."""
+    return 1.0 - (1.0 - smooth) ** max(1, frames)
 
 Hook = Callable[..., None]
 
@@ -154,7 +185,8 @@ class _Tracker:
         self.cfg = cfg
         self.box: np.ndarray | None = None
 
-    def update(self, dets: list[Detection]) -> tuple[Detection, np.ndarray] | None:
+    def update(self, dets: list[Detection], frames: int = 1) -> tuple[Detection, np.ndarray] | None:
+        """The main face among `dets`, `frames` decoded frames after the last update, and its smoothed box."""
         if not dets:
             self.box = None
             return None
@@ -163,7 +195,8 @@ class _Tracker:
             best = int(np.argmax(ious))
             if ious[best] > 0.1:
                 d = dets[best]
-                self.box = self.cfg.smooth * d.box + (1 - self.cfg.smooth) * self.box
+                a = _smoothing(self.cfg.smooth, frames)
+                self.box = a * d.box + (1 - a) * self.box
                 return d, self.box
         d = max(dets, key=lambda x: x.box[2] * x.box[3] * x.score)
         self.box = d.box.copy()
@@ -171,8 +204,8 @@ class _Tracker:
 
 
 class _Builder:
-    """One face's per-frame hits and per-tick crops and blendshapes (and mouth motion), turned into a FaceTrack
-    at the end."""
+    """One face's hits on the analysed frames and per-tick crops and blendshapes (and mouth motion), turned into
+    a FaceTrack at the end."""
 
     def __init__(self) -> None:
         self.hits: dict[int, tuple[float, np.ndarray]] = {}  # frame index -> (score, box in original pixels)
@@ -194,13 +227,17 @@ class _Builder:
                 if bs is not None:
                     self.blendshapes[k] = bs
 
-    def build(self, times: np.ndarray, seen: set[int]) -> FaceTrack:
+    def build(self, times: np.ndarray, seen: set[int], analysed: np.ndarray | None = None) -> FaceTrack:
+        """`analysed`: [N] bool, the frames the detector ran on (None: all); the others are filled in
+        between them (_fill_between)."""
         n, k_total = len(times), video_ticks(times)
         present = np.zeros(n, bool)
         score = np.full(n, np.nan, np.float32)
         box = np.full((n, 4), np.nan, np.float32)
         for i, (sc, b) in self.hits.items():
             present[i], score[i], box[i] = True, sc, b
+        if analysed is not None:
+            _fill_between(times, analysed, present, score, box)
         crop_arr = np.zeros((k_total, CROP_SIZE, CROP_SIZE), dtype=np.uint8)
         crop_mask = np.zeros(k_total, dtype=bool)
         bs = np.full((k_total, N_BLENDSHAPES), np.nan, np.float32)
@@ -224,6 +261,26 @@ class _Builder:
         return out
 
 
+def _fill_between(times: np.ndarray, analysed: np.ndarray, present: np.ndarray, score: np.ndarray,
+                  box: np.ndarray) -> None:
+    """In place, the frames not analysed: `present` and the score of the nearer analysed frame around them
+    (the earlier on a tie), the box interpolated linearly in time between the two analysed frames when the
+    face is in both (else the nearer one's box)."""
+    idx = np.flatnonzero(analysed)
+    rest = np.flatnonzero(~analysed)
+    if not len(idx) or not len(rest):
+        return
+    pos = np.searchsorted(idx, rest)
+    left, right = idx[np.clip(pos - 1, 0, len(idx) - 1)], idx[np.clip(pos, 0, len(idx) - 1)]
+    t, tl, tr = times[rest], times[left], times[right]
+    nearest = np.where(np.abs(t - tl) <= np.abs(tr - t), left, right)
+    both = present[left] & present[right]
+    w = np.where(tr > tl, (t - tl) / np.where(tr > tl, tr - tl, 1.0), 0.0)[:, None]
+    between = box[left] + w * (box[right] - box[left])
+    present[rest], score[rest] = present[nearest], score[nearest]
+    box[rest] = np.where(both[:, None], between, box[nearest])
+
+
 def _frames_and_ticks(frames: Iterable[Frame], times: list[float], seen: set[int], hook: Hook | None,
                       total: int | None) -> Iterator[tuple[Frame, bool]]:
     """Each frame, and whether it is the first of its tick; records the times and ticks seen, reports progress."""
@@ -237,20 +294,38 @@ def _frames_and_ticks(frames: Iterable[Frame], times: list[float], seen: set[int
             hook("faces", completed=frame.index + 1, total=total)
 
 
+def frame_selector(cfg: FaceConfig) -> Callable[[int, float], bool]:
+    """The frames whose pixels the face stage needs (video.iter_frames' `pixels`) under `cfg`: with people,
+    every frame (mouth movement), else the analysed ones."""
+    from emoannot.config import PeopleMode
+
+    return analysed_frames(cfg.every_frame or cfg.people == PeopleMode.all)
+
+
 def track_faces(frames: Iterable[Frame], cfg: FaceConfig, detector: FaceDetector,
                 hook: Hook | None = None, total: int | None = None,
                 reader: BlendshapeReader | None = None) -> FaceTrack:
-    """Run detection on every frame and follow one main face (the largest, kept while it overlaps); one
-    aligned crop per tick, and with `reader` its blendshapes, from the first frame in the tick's interval.
-    K = timeline.video_ticks."""
+    """Follow one main face (the largest, kept while it overlaps), detected on the first frame of each tick
+    (every frame with cfg.every_frame); one aligned crop per tick, and with `reader` its blendshapes, from
+    the first frame in the tick's interval. K = timeline.video_ticks."""
     times: list[float] = []
     seen: set[int] = set()
+    analysed: list[int] = []
     tracker, builder = _Tracker(cfg), _Builder()
     for frame, first in _frames_and_ticks(frames, times, seen, hook, total):
-        hit = tracker.update(detector.detect(frame.rgb))
+        if not (first or cfg.every_frame):
+            continue
+        hit = tracker.update(detector.detect(frame.rgb), frame.index - analysed[-1] if analysed else 1)
+        analysed.append(frame.index)
         if hit is not None:
             builder.add(frame, hit[0], hit[1], first, cfg, reader)
-    return builder.build(np.asarray(times, dtype=np.float64), seen)
+    return builder.build(np.asarray(times, dtype=np.float64), seen, _mask(analysed, len(times)))
+
+
+def _mask(indices: list[int], n: int) -> np.ndarray:
+    out = np.zeros(n, bool)
+    out[indices] = True
+    return out
 
 
 # --- several people -------------------------------------------------------------------------------------------
@@ -329,7 +404,9 @@ class _PeopleTracker:
         self.cfg = cfg
         self.people: list[_Person] = []
 
-    def update(self, t: float, rgb: np.ndarray, dets: list[Detection]) -> list[tuple[_Person, Detection, np.ndarray]]:
+    def update(self, t: float, rgb: np.ndarray, dets: list[Detection],
+               frames: int = 1) -> list[tuple[_Person, Detection, np.ndarray]]:
+        """Who is who among `dets` at time t, `frames` decoded frames after the last update."""
         hists = [appearance(rgb, d.box) for d in dets]
         pairs, matched = [], []
         for pi, p in enumerate(self.people):
@@ -351,7 +428,8 @@ class _PeopleTracker:
             taken_d.add(di)
             p, d = self.people[pi], dets[di]
             recent = t - p.last <= RECENT_S
-            p.box = self.cfg.smooth * d.box + (1 - self.cfg.smooth) * p.box if recent else d.box.copy()
+            a = _smoothing(self.cfg.smooth, frames)
+            p.box = a * d.box + (1 - a) * p.box if recent else d.box.copy()
             p.hist = 0.9 * p.hist + 0.1 * hists[di]
             p.last = t
             out.append((p, d, p.box))
@@ -440,30 +518,55 @@ PENDING = 32  #: detected frames waiting for the tracking worker at most (a few 
 def track_people(frames: Iterable[Frame], cfg: FaceConfig, detector: FaceDetector,
                  hook: Hook | None = None, total: int | None = None,
                  reader: BlendshapeReader | None = None) -> tuple[np.ndarray, tuple[Person, ...]]:
-    """Every face on every frame, each person with a stable id, their own crops and how much their mouth
-    moves at each frame (mouth_motion). The video thread decodes and detects; one worker thread, in frame
-    order, does all the per-person work (identities, crops, mouth movement) beside the decoding and detection
-    of the next frames (at most PENDING frames wait), so a second person adds little to the video thread.
-    Returns the frame times and the people (tracks seen for less than cfg.min_person_s and in less than half
-    of the frames dropped; ids
-    renumbered 1, 2, ... in order of first appearance, never reused)."""
+    """Every face on the first frame of each tick (every frame with cfg.every_frame), each person with a
+    stable id, their own crops, and how much their mouth moves from each frame to the next (mouth_motion; the
+    frames between analysed ones wait on the worker for the next analysed frame, and are cut on the boxes
+    interpolated between the two). The video thread decodes and
+    detects; one worker thread, in frame order, does all the per-person work (identities, crops, mouth
+    movement) beside the decoding and detection of the next frames (at most PENDING frames wait), so a
+    second person adds little to the video thread. Returns the frame times and the people (tracks seen for
+    less than cfg.min_person_s and in less than half of the frames dropped; ids renumbered 1, 2, ... in
+    order of first appearance, never reused)."""
     from collections import deque
     from concurrent.futures import ThreadPoolExecutor
 
     times: list[float] = []
     seen: set[int] = set()
+    analysed: list[int] = []
     tracker = _PeopleTracker(cfg)
 
-    def follow(frame: Frame, first: bool, dets: list[Detection]) -> None:
-        """On the worker, in frame order: who is who, their crops, and their mouth movement since the
-        previous frame."""
-        for p, det, box in tracker.update(frame.time_s, frame.rgb, dets):
+    between: list[Frame] = []  # on the worker: the frames since the last analysed one (their mouths wait for it)
+    last_t = [0.0]  # the time of the last analysed frame
+
+    def mouth(p: _Person, frame: Frame, box: np.ndarray) -> None:
+        patches = mouth_patches(frame.rgb, box)
+        m = mouth_motion(p.patches if p.last_frame == frame.index - 1 else None, patches)
+        p.patches, p.last_frame = patches, frame.index
+        if np.isfinite(m):
+            p.builder.mouth[frame.index] = m
+
+    def follow(frame: Frame, first: bool, dets: list[Detection], step: int) -> None:
+        """On the worker, in frame order, on an analysed frame: who is who, their crops, and their mouth
+        movement on every frame since the last analysed one (on boxes interpolated between the two)."""
+        before = {p.id: p.box.copy() for p in tracker.people}
+        span = frame.time_s - last_t[0]
+        for p, det, box in tracker.update(frame.time_s, frame.rgb, dets, step):
             p.builder.add(frame, det, box, first, cfg, reader)
-            patches = mouth_patches(frame.rgb, box)
-            m = mouth_motion(p.patches if p.last_frame == frame.index - 1 else None, patches)
-            p.patches, p.last_frame = patches, frame.index
-            if np.isfinite(m):
-                p.builder.mouth[frame.index] = m
+            if between and p.last_frame == between[0].index - 1 and span > 0:
+                old = before[p.id]
+                for f in between:
+                    mouth(p, f, old + (f.time_s - last_t[0]) / span * (box - old))
+            mouth(p, frame, box)
+        between.clear()
+        last_t[0] = frame.time_s
+
+    def flush() -> None:
+        """On the worker, after the last frame: the frames after the last analysed one, on its boxes."""
+        for p in tracker.people:
+            if between and p.last_frame == between[0].index - 1:
+                for f in between:
+                    mouth(p, f, p.box)
+        between.clear()
 
     pending: deque = deque()
     looked = found_far = -np.inf  # when the full-range detector last looked; last found a face only it saw
@@ -471,12 +574,18 @@ def track_people(frames: Iterable[Frame], cfg: FaceConfig, detector: FaceDetecto
         try:
             for frame, first in _frames_and_ticks(frames, times, seen, hook, total):
                 t = frame.time_s
-                look_far = t - found_far <= FAR_KEEP_S or t - looked >= FAR_EVERY_S
-                dets, found = detector.detect_everyone(frame.rgb, look_far)
-                looked, found_far = (t if look_far else looked), (t if found else found_far)
-                pending.append(pool.submit(follow, frame, first, dets))
+                if first or cfg.every_frame:
+                    look_far = t - found_far <= FAR_KEEP_S or t - looked >= FAR_EVERY_S
+                    dets, found = detector.detect_everyone(frame.rgb, look_far)
+                    looked, found_far = (t if look_far else looked), (t if found else found_far)
+                    step = frame.index - analysed[-1] if analysed else 1
+                    analysed.append(frame.index)
+                    pending.append(pool.submit(follow, frame, first, dets, step))
+                else:
+                    pending.append(pool.submit(between.append, frame))
                 while len(pending) > PENDING or (pending and pending[0].done()):
                     pending.popleft().result()  # raises what the worker raised
+            pending.append(pool.submit(flush))
             while pending:
                 pending.popleft().result()
         finally:
@@ -484,9 +593,10 @@ def track_people(frames: Iterable[Frame], cfg: FaceConfig, detector: FaceDetecto
                 f.cancel()
     tracker.merge_returning(times)
     times_arr = np.asarray(times, dtype=np.float64)
+    analysed_mask = _mask(analysed, len(times))
     people = []
     for p in tracker.people:
-        track = p.builder.build(times_arr, seen)
+        track = p.builder.build(times_arr, seen, analysed_mask)
         # flicker is short AND rare: a face seen in most frames of a clip shorter than min_person_s is a person
         if len(p.builder.hits) and (_span(track) >= cfg.min_person_s or track.coverage >= 0.5):
             people.append(Person(len(people) + 1, track, p.builder.mouth_series(len(times_arr))))

@@ -17,7 +17,7 @@ import numpy as np
 
 from emoannot.config import AsrModel, Fusion, PeopleMode, Settings
 from emoannot.device import resolve_device
-from emoannot.faces import FaceDetector, empty_track, track_faces, track_people
+from emoannot.faces import FaceDetector, empty_track, frame_selector, track_faces, track_people
 from emoannot.features import fit_ticks
 from emoannot.records import (SOURCE_NAMES, Annotation, FaceTrack, Frame, ModalityFeatures, ModelRecord, Person,
                               PersonResult, Transcript, VideoInfo, emotion_labels)
@@ -238,7 +238,8 @@ class Engine:
         with ThreadPoolExecutor(max_workers=1) as pool:
             audio_future = pool.submit(self._audio_path, info, timer)
             with timer.stage("decode+faces"):
-                frames = _timed_frames(iter_frames(info, self.settings.faces.max_side), timer)
+                frames = _timed_frames(iter_frames(info, self.settings.faces.max_side,
+                                                   pixels=frame_selector(self.settings.faces)), timer)
                 total = info.estimated_frames or None
                 if people_mode:
                     times, people = track_people(frames, self.settings.faces, self.detector, hook, total,

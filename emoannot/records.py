@@ -15,6 +15,8 @@ import numpy as np
 
 from emoannot.config import Settings
 
+CROP_SIZE = 48  #: side of the aligned grey face crop (FaceTrack.crops) handed to the expression CNN
+
 #: the per-frame CSV's columns, in order (README: "What the outputs mean")
 CSV_COLUMNS = ("frame", "time_s", "valence", "arousal", "emotion", "face", "face_score", "face_x", "face_y",
                "face_w", "face_h", "speech", "word", "sources")
@@ -61,7 +63,7 @@ class Frame:
     """One decoded frame (video.iter_frames)."""
     index: int  #: 0-based index of the decoded frame
     time_s: float  #: presentation time from the stream
-    rgb: np.ndarray  #: [H, W, 3] uint8 at analysis size
+    rgb: np.ndarray | None  #: [H, W, 3] uint8 at analysis size; None where the caller did not want the pixels
     scale: float  #: original pixels per analysis pixel
 
 

@@ -7,7 +7,7 @@ import os
 import subprocess
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -115,13 +115,16 @@ def _rotate(rgb: np.ndarray, rotation: int) -> np.ndarray:
 FRAMES_AHEAD = 8  #: frames iter_frames decodes ahead of their use, on its own thread
 
 
-def iter_frames(info: VideoInfo, max_side: int = 640, ahead: int = FRAMES_AHEAD) -> Iterator[Frame]:
+def iter_frames(info: VideoInfo, max_side: int = 640, ahead: int = FRAMES_AHEAD,
+                pixels: Callable[[int, float], bool] | None = None) -> Iterator[Frame]:
     """Decode every frame once, in order, downscaled so its longer side is at most `max_side`. The decoding
     runs on a background thread up to `ahead` frames before the frames are asked for (FFmpeg's decoding and
     colour conversion release the GIL, so they go on while the caller detects faces); `ahead=0`: on the
-    caller's thread. An error while decoding is raised where the frame it stopped at would have come."""
+    caller's thread. An error while decoding is raised where the frame it stopped at would have come.
+    `pixels(index, time_s)`, called once per frame in order, says which frames are wanted as pixels: the
+    others come with `rgb=None` and skip the colour conversion and scaling (their time is still read)."""
     if ahead <= 0:
-        yield from _decode(info, max_side)
+        yield from _decode(info, max_side, pixels)
         return
     import queue
     import threading
@@ -139,7 +142,7 @@ def iter_frames(info: VideoInfo, max_side: int = 640, ahead: int = FRAMES_AHEAD)
         return False
 
     def produce() -> None:
-        frames = _decode(info, max_side)
+        frames = _decode(info, max_side, pixels)
         try:
             for frame in frames:
                 if not put(frame):
@@ -165,7 +168,7 @@ def iter_frames(info: VideoInfo, max_side: int = 640, ahead: int = FRAMES_AHEAD)
         worker.join()
 
 
-def _decode(info: VideoInfo, max_side: int) -> Iterator[Frame]:
+def _decode(info: VideoInfo, max_side: int, pixels: Callable[[int, float], bool] | None = None) -> Iterator[Frame]:
     import av
 
     longest = max(info.width, info.height)
@@ -185,8 +188,11 @@ def _decode(info: VideoInfo, max_side: int) -> Iterator[Frame]:
                 else:
                     t -= info.start_s
                 last_t = t
-                rgb = frame.to_ndarray(format="rgb24", width=out_w, height=out_h)
-                yield Frame(index, float(t), _rotate(rgb, info.rotation), scale)
+                if pixels is None or pixels(index, float(t)):
+                    rgb = _rotate(frame.to_ndarray(format="rgb24", width=out_w, height=out_h), info.rotation)
+                else:
+                    rgb = None
+                yield Frame(index, float(t), rgb, scale)
                 index += 1
         except av.error.FFmpegError as exc:
             if index == 0:

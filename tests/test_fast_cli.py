@@ -58,6 +58,47 @@ def test_cli_predict_with_tiny_weights(tiny_weights, silent_video, tmp_path):
     assert len((folder / "silent.affwild2.txt").read_text().splitlines()) == n + 1
 
 
+def test_every_frame_is_recorded_and_gives_a_row_per_frame_either_way(tiny_weights, silent_video, tmp_path):
+    frames = {}
+    for flag in ([], ["--every-frame"]):
+        out = tmp_path / (flag[0][2:] if flag else "tick")
+        result = runner.invoke(app, ["predict", str(silent_video), "--out", str(out), "--weights", str(tiny_weights),
+                                     "--device", "cpu", "--quiet", "--no-plot", *flag])
+        assert result.exit_code == 0, result.output
+        folder = out / "silent.mp4.emoannot"
+        manifest = json.loads((folder / "manifest.json").read_text())
+        assert manifest["settings"]["faces"]["every_frame"] is bool(flag)
+        frames[bool(flag)] = pd.read_csv(folder / "silent.csv")
+    tick, every = frames[False], frames[True]
+    assert len(tick) == len(every) == count_frames(silent_video) and (tick["face"] == every["face"]).all()
+    face = tick["face"] == 1
+    assert face.mean() > 0.9  # the example's face is in every frame
+    size = every.loc[face, ["face_w", "face_h"]].max(axis=1)
+    for col in ("face_x", "face_y", "face_w", "face_h"):
+        assert ((tick.loc[face, col] - every.loc[face, col]).abs() / size).max() < 0.05
+
+
+def test_the_optional_openai_whisper_engine_is_asked_for_by_name_when_missing(monkeypatch, silent_video, tmp_path):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "whisper" else real(name, *a))
+    result = runner.invoke(app, ["predict", str(silent_video), "--out", str(tmp_path), "--asr-engine",
+                                 "openai-whisper", "--quiet"])
+    assert result.exit_code == 2 and "emoannot[openai-whisper]" in result.output
+    assert not list(tmp_path.iterdir())
+
+
+def test_help_shows_brackets_and_defaults_as_written_and_the_version():
+    from importlib.metadata import version
+
+    out = runner.invoke(app, ["predict", "--help"], terminal_width=200).output
+    assert "[default: .]" in out and "<bool>" not in out and "Emotion categories and the three fusions" in out
+    assert "emoannot[ray]" in runner.invoke(app, ["batch", "--help"], terminal_width=200).output
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == f"emoannot {version('emoannot')}"
+
+
 def test_predict_and_batch_share_one_declaration_of_their_options():
     names = [n for n, _, _ in SHARED_OPTIONS]
     assert len(names) == 12

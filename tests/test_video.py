@@ -115,3 +115,18 @@ def test_frames_decoded_ahead_are_the_frames_decoded_in_place_and_the_thread_end
     assert any(t.name == "emoannot-decode" for t in threading.enumerate())
     frames.close()  # the caller stops early (an error in the face stage, Ctrl-C)
     assert not any(t.name == "emoannot-decode" for t in threading.enumerate())
+
+
+def test_frames_not_wanted_as_pixels_keep_their_times_and_skip_the_conversion():
+    from emoannot.faces import analysed_frames
+
+    info = probe(EXAMPLE)  # 30 fps: the first frame of each 0.1 s tick is wanted
+    every = list(iter_frames(info))
+    some = list(iter_frames(info, pixels=analysed_frames(every_frame=False)))
+    assert [f.time_s for f in some] == [f.time_s for f in every]
+    ticks = [int(np.floor(f.time_s * 10 + 1e-9)) for f in every]
+    wanted = [i == 0 or ticks[i] != ticks[i - 1] for i in range(len(every))]
+    assert 0.3 < sum(wanted) / len(wanted) < 0.36  # one frame in three
+    for f, e, w in zip(some, every, wanted):
+        assert (f.rgb is not None) == w and (f.rgb is None or np.array_equal(f.rgb, e.rgb))
+    assert all(f.rgb is not None for f in iter_frames(info, pixels=analysed_frames(every_frame=True)))

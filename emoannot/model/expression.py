@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-CROP_SIZE = 48  #: size of the aligned grey crop handed to the encoder
+from emoannot.records import CROP_SIZE  # noqa: F401 - re-exported: the crop the faces stage cuts for this CNN
 INPUT_SIZE = 40  #: centre crop (eval) or random crop (train) fed to the network
 EMBED_DIM = 256
 

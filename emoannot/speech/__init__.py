@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from emoannot.config import AsrModel, SpeechConfig
+from emoannot.config import AsrEngine, AsrModel, SpeechConfig
 from emoannot.errors import InputError
 from emoannot.records import Segment, Transcript, Word
 from emoannot.speech.recognisers import LANGUAGE_ID_SECONDS, WHISPER_WINDOW_S, Recogniser, asr_label, load_recogniser
@@ -31,7 +31,14 @@ ASR_WINDOW_S = 300.0  #: audio handed to one recogniser call at most (bounds its
 
 def check_language(cfg: SpeechConfig) -> None:
     """A `--language` whisper does not know, or one the English-only model cannot recognise, is refused
-    before any model loads (never silently ignored)."""
+    before any model loads (never silently ignored); so is the openai-whisper engine where its package, an
+    optional extra, is not installed."""
+    import importlib.util
+
+    if cfg.asr_engine == AsrEngine.openai_whisper and importlib.util.find_spec("whisper") is None:
+        raise InputError("--asr-engine openai-whisper needs the openai-whisper package, which is optional: "
+                         "pip install 'emoannot[openai-whisper]' (or use the default, faster-whisper).",
+                         stage="settings")
     if cfg.language is None:
         return
     from faster_whisper.tokenizer import _LANGUAGE_CODES
