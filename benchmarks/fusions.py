@@ -107,7 +107,8 @@ def card_section(r: dict) -> str:
              "are evaluation-only real clips", "(a clip's category = its most frequent frame category; contempt is "
              "not among the 7 categories, so the", "8-way MEAD accuracy counts its 3 clips as misses).", "",
              "| fusion | composites CCC V / A | composites category acc. / macro-F1 | MEAD 8-way acc. | MEAD 7 classes "
-             "| MEAD valence nearest point | CREMA-D 1001 acc. (6) | parameters | fusion stage, CPU s per min of video (2 threads) |",
+             "| MEAD valence nearest point | CREMA-D 1001 acc. (6) | parameters "
+             "| fusion stage, CPU s per min of video (2 threads) |",
              "|---|---|---|---|---|---|---|---|---|"]
     for name, f in r["fusions"].items():
         h = f["heldout_composites"]

@@ -1,6 +1,8 @@
 """emoannot: per-frame valence, arousal and emotion category for any video (face, voice and words fused
 with RJCMA, or CFN-SR / Foal-Net)."""
 import os as _os
+from importlib import metadata as _metadata
+from typing import TYPE_CHECKING
 
 # Everything runs offline and quietly: no hub lookups, no download progress bars, no TFLite chatter.
 for _k, _v in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("HF_HUB_DISABLE_PROGRESS_BARS", "1"),
@@ -8,12 +10,13 @@ for _k, _v in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("HF_HUB_
                ("GLOG_minloglevel", "2"), ("TF_CPP_MIN_LOG_LEVEL", "2")):
     _os.environ.setdefault(_k, _v)
 
-__version__ = "0.1.0"
+try:
+    __version__ = _metadata.version("emoannot")  #: one home: pyproject.toml's version, as installed
+except _metadata.PackageNotFoundError:  # a source tree that is not installed
+    __version__ = "0+unknown"
 
 __all__ = ["Annotation", "Engine", "Fusion", "Settings", "annotate", "load", "predict", "__version__"]
 
-
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # what IDEs and type checkers see; at run time the names load on first use (__getattr__)
     from emoannot.api import annotate, load, predict

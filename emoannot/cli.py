@@ -408,6 +408,8 @@ def evaluate(
         _err(f"--json {json_out}: {'is a folder' if json_out.is_dir() else f'the folder {json_out.parent} does not exist'}; "
              "give a file name in an existing folder.")
         raise typer.Exit(3)
+    import numpy as np
+
     notes: list[str] = []
     try:
         pooled, per, missing = run_eval(pred, gt, allow_length_mismatch, notes)
@@ -419,12 +421,16 @@ def evaluate(
     for col in ("video", "frames", "CCC V", "CCC A", "r V", "r A", "RMSE V", "RMSE A"):
         table.add_column(col)
     def row(name, s):
-        table.add_row(name, str(s.n_frames), *(f"{x:.3f}" for x in (*s.ccc, *s.pearson, *s.rmse)))
+        table.add_row(name, str(s.n_frames), *(f"{x:.3f}" if np.isfinite(x) else "n/a"
+                                               for x in (*s.ccc, *s.pearson, *s.rmse)))
     for name, s in per.items():
         row(name, s)
     if len(per) > 1:
         row("all (pooled)", pooled)
     Console().print(table)
+    if any(not np.isfinite(x) for s in (*per.values(), pooled) for x in s.pearson):
+        _warn("r is n/a where the prediction or the annotation does not vary over the frames scored (a constant "
+              "has no correlation).")
     if missing:
         _warn(f"no prediction for {len(missing)} ground-truth files: {', '.join(missing[:10])}")
     if json_out:

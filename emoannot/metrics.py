@@ -15,9 +15,10 @@ def ccc(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def pearson(x: np.ndarray, y: np.ndarray) -> float:
-    """Pearson r; NaN when either series is constant."""
+    """Pearson r; NaN when either series is constant (to within rounding: 1e-9, well below the 1e-4 steps of
+    the CSVs, so a column written as one value is constant however its float parses)."""
     x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
-    if len(x) < 2 or x.std() == 0 or y.std() == 0:
+    if len(x) < 2 or np.ptp(x) < 1e-9 or np.ptp(y) < 1e-9:
         return float("nan")
     return float(np.corrcoef(x, y)[0, 1])
 

@@ -56,6 +56,20 @@ def test_evaluate_folders_through_the_cli(tmp_path):
     assert scores["pooled"]["ccc"][0] < 0.95
 
 
+def test_a_constant_column_has_no_correlation_and_the_table_says_so(tmp_path):
+    rng = np.random.default_rng(3)
+    gt = rng.uniform(-1, 1, size=(100, 2))
+    pred = gt.copy()
+    pred[:, 1] = 0.1 + rng.normal(0, 1e-12, 100)  # arousal constant but for float noise
+    write_txt(tmp_path / "gt.txt", gt)
+    write_txt(tmp_path / "pred.txt", pred)
+    result = runner.invoke(app, ["evaluate", str(tmp_path / "pred.txt"), str(tmp_path / "gt.txt")], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "n/a" in result.output and "nan" not in result.output and "does not vary" in result.output
+    pooled, _, _ = evaluate(tmp_path / "pred.txt", tmp_path / "gt.txt")
+    assert np.isnan(pooled.pearson[1]) and pooled.pearson[0] == pytest.approx(1.0)
+
+
 def _commit_run(folder, stem, va, write_affwild2, tmp_path):
     """Write a result folder the way predict does (staged files, then commit_folder with its manifest)."""
     from emoannot.outputs import commit_folder

@@ -41,9 +41,13 @@ def test_load_rejects_unknown_settings():
         emoannot.load(devise="cpu")
 
 
-def test_cli_predict_with_tiny_weights(tiny_weights, silent_video, tmp_path):
-    result = runner.invoke(app, ["predict", str(silent_video), "--out", str(tmp_path), "--weights", str(tiny_weights),
-                                 "--device", "cpu", "--format", "affwild2", "--extra-columns", "--quiet"])
+def test_cli_predict_with_tiny_weights(tiny_weights, silent_video, tmp_path, monkeypatch):
+    import sys
+
+    args = ["predict", str(silent_video), "--out", str(tmp_path), "--weights", str(tiny_weights), "--device", "cpu",
+            "--format", "affwild2", "--extra-columns", "--quiet"]
+    monkeypatch.setattr(sys, "argv", ["/somewhere/bin/emoannot", *args])  # what the console script is started with
+    result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     folder = tmp_path / "silent.mp4.emoannot"
     df = pd.read_csv(folder / "silent.csv")
@@ -55,6 +59,13 @@ def test_cli_predict_with_tiny_weights(tiny_weights, silent_video, tmp_path):
     registry = json.loads((tiny_weights / "registry.json").read_text())
     assert shas["rjcma"] == registry["rjcma"]["sha256"]
     assert set(manifest["outputs"]) == {"csv", "manifest", "plot", "affwild2"}
+    from datetime import datetime
+
+    assert datetime.fromisoformat(manifest["created"]).tzinfo is not None
+    assert manifest["command"].startswith(f"emoannot predict {silent_video} --out ")
+    landmarker = next(m["source"] for m in manifest["models"] if "landmarker" in m["name"])
+    assert landmarker.split("/")[0] in ("emoannot_weights", "weights") and not landmarker.startswith("/")
+    assert all(len(repr(v).split(".")[-1]) <= 6 for v in (manifest["duration_s"], manifest["face_coverage"]))
     assert len((folder / "silent.affwild2.txt").read_text().splitlines()) == n + 1
 
 

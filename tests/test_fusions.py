@@ -16,7 +16,7 @@ from emoannot.labels import FACE_CLASSES
 from emoannot.model.fusions import build, config_class
 from emoannot.records import CSV_COLUMNS
 
-from conftest import CREMA, EXAMPLE, SHARED, need
+from conftest import CREMA, EXAMPLE, need
 
 runner = CliRunner()
 DIMS = (6 + 3, 5 + 3, 4 + 3)

@@ -3,7 +3,6 @@ every container, no file ever lost, one clear line instead of a traceback. Tiny 
 tests check times, names and files, not the emotion numbers."""
 import csv
 import json
-import os
 import shutil
 import signal
 import subprocess

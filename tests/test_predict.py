@@ -50,6 +50,10 @@ def test_predict_crema_clip_with_video(tmp_path):
     assert df["face"].mean() > 0.9
     assert df["speech"].sum() > 10
     assert df["word"].fillna("").str.len().gt(0).sum() > 5
+    worded = df["word"].fillna("").str.len().gt(0)
+    assert (df.loc[worded, "speech"] == 1).all()  # a word never stands outside speech (speech.cover_words)
+    src = df["sources"].fillna("")
+    assert not (src.str.contains("words") & ~src.str.contains("voice")).any()  # no words without the voice
     assert "valence_visual" in df and "arousal_audio" in df
     assert manifest["frames_decoded"] == n
     assert manifest["input"]["fps"] == pytest.approx(29.97, abs=0.01)

@@ -1,5 +1,6 @@
 """Writers: per-frame CSV, Aff-Wild2 txt (csv.py), manifest (manifest.py), plot (plot.py), annotated
-video (overlay.py), ELAN .eaf (elan.py), WebVTT (vtt.py) and the HTML report (html.py). They read records.Annotation and never import torch.
+video (overlay.py), ELAN .eaf (elan.py), WebVTT (vtt.py) and the HTML report (html.py). They read
+records.Annotation and never import torch.
 
 Where results go, and the rules that keep every file safe (README: "Names, overwriting and resume"):
 - a video's results go to `<out>/<file name with its extension>.emoannot/` (`talk.mp4.emoannot/`), so

@@ -129,6 +129,20 @@ def _first_speech(audio: np.ndarray, speech: tuple[Segment, ...], seconds: float
     return np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
 
 
+def cover_words(speech: tuple[Segment, ...], words: tuple[Word, ...] | list[Word]) -> tuple[Segment, ...]:
+    """The speech segments extended to cover every recognised word: whisper places a word's edges up to a few
+    tenths of a second outside the voice-activity segment it was heard in (it reads a padded span), and a word
+    must never stand where the outputs say there is no speech. Overlapping or touching spans are merged."""
+    spans = sorted([(s.start, s.end) for s in speech] + [(w.start, w.end) for w in words if w.end > w.start])
+    out: list[list[float]] = []
+    for start, end in spans:
+        if out and start <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], end)
+        else:
+            out.append([start, end])
+    return tuple(Segment(float(a), float(b)) for a, b in out)
+
+
 def doubtful(words: list[Word], cfg: SpeechConfig) -> bool:
     """tiny.en's words look unreliable (none, or a low mean word probability): the only case where the
     spoken language can matter, so the only one that loads the language identifier."""
@@ -159,5 +173,5 @@ def transcribe(audio: np.ndarray, models: SpeechModels) -> Transcript:
             warnings.append(f"the speech sounds like '{spoken}' (p = {prob:.2f}) but the default ASR model is "
                             f"English-only, so the words are unreliable: run again with --asr-model base "
                             f"(optionally --language {spoken}).")
-    return Transcript(speech=speech, words=tuple(words), language=detected, asr_model=name,
+    return Transcript(speech=cover_words(speech, words), words=tuple(words), language=detected, asr_model=name,
                       warnings=tuple(warnings))

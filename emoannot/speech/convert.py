@@ -89,7 +89,8 @@ def ct2_to_openai(v: dict[str, np.ndarray]) -> tuple[dict, dict[str, np.ndarray]
     n_enc = len({k.split("/")[1] for k in v if re.match(r"encoder/layer_\d+/", k)})
     n_dec = len({k.split("/")[1] for k in v if re.match(r"decoder/layer_\d+/", k)})
     d = v["encoder/conv1/weight"].shape[0]
-    dims = dict(n_mels=int(v["encoder/conv1/weight"].shape[1]), n_audio_ctx=int(v["encoder/position_encodings/encodings"].shape[0]),
+    dims = dict(n_mels=int(v["encoder/conv1/weight"].shape[1]),
+                n_audio_ctx=int(v["encoder/position_encodings/encodings"].shape[0]),
                 n_audio_state=d, n_audio_head=int(v["encoder/num_heads"]), n_audio_layer=n_enc,
                 n_vocab=int(v["decoder/embeddings/weight"].shape[0]),
                 n_text_ctx=int(v["decoder/position_encodings/encodings"].shape[0]),

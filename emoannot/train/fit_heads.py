@@ -183,12 +183,16 @@ def _audio_samples(sf: SpeechFeatures, idx: list[int], windows: int, seed: int) 
         x, m = sf.clip(i)
         target = (c.valence, c.arousal)
         label = SPEECH_CLASSES.index(c.category) if c.category else -1
-        xs.append(sf.clip_mean(i)); vas.append(target); cls.append(label)
+        xs.append(sf.clip_mean(i))
+        vas.append(target)
+        cls.append(label)
         speech = np.flatnonzero(m) if m.any() else np.arange(len(m))
         for _ in range(windows):
             a = int(rng.choice(speech))
             seg = x[a : a + HEAD_WINDOW][m[a : a + HEAD_WINDOW]] if m.any() else x[a : a + HEAD_WINDOW]
-            xs.append(seg.mean(0)); vas.append(target); cls.append(label)
+            xs.append(seg.mean(0))
+            vas.append(target)
+            cls.append(label)
     return np.stack(xs), np.asarray(vas, np.float32), np.asarray(cls)
 
 

@@ -256,10 +256,12 @@ def model_card_markdown(folder: Path) -> str:
         f"(seed {cards['rjcma']['seed']}).", "",
         "| part | trained on | held-out result |", "|---|---|---|",
         f"| expression_cnn (0.57 M params, 48x48 grey face -> 7 classes, 256-d embedding) | FER2013 train + CK+ "
-        f"(contempt dropped) | FER2013 test accuracy {cnn['fer2013_test_accuracy']:.3f} (val {cnn['fer2013_val_accuracy']:.3f}) |",
+        f"(contempt dropped) | FER2013 test accuracy {cnn['fer2013_test_accuracy']:.3f} "
+        f"(val {cnn['fer2013_val_accuracy']:.3f}) |",
         f"| visual_head (CNN embedding + 51 blendshapes -> face-only V/A + 7 categories) | FER2013 train + val with FER+ "
         f"soft labels, CK+; classes balanced, neutral x{vis['neutral_boost']:g} | FER2013 test accuracy "
-        f"{vis['fer2013_test_categories']['accuracy']:.3f} (FER+ majority {vis['ferplus_majority_test_categories']['accuracy']:.3f}, "
+        f"{vis['fer2013_test_categories']['accuracy']:.3f} "
+        f"(FER+ majority {vis['ferplus_majority_test_categories']['accuracy']:.3f}, "
         f"disgust recall {vis['ferplus_majority_test_categories']['recall']['disgust']:.2f}); CCC vs class points V "
         f"{vt['ccc_valence']:.3f} / A {vt['ccc_arousal']:.3f}; neutral mean "
         f"({vt['per_class']['neutral']['valence']:+.3f}, {vt['per_class']['neutral']['arousal']:+.3f}) |",
@@ -274,7 +276,8 @@ def model_card_markdown(folder: Path) -> str:
         f"| rjcma (RJCMA fusion, 10 Hz, window 100; the default) | composite sequences of the above (train splits) | "
         f"held-out composites CCC V {ev['overall']['fusion']['valence']:.3f} / A {ev['overall']['fusion']['arousal']:.3f} |",
     ]
-    for part, label in (("cfn_sr", "cfn_sr (CFN-SR fusion, `--fusion cfn-sr`)"), ("foal_net", "foal_net (Foal-Net fusion, `--fusion foal-net`)")):
+    for part, label in (("cfn_sr", "cfn_sr (CFN-SR fusion, `--fusion cfn-sr`)"),
+                        ("foal_net", "foal_net (Foal-Net fusion, `--fusion foal-net`)")):
         if part in others:
             o = others[part]["metrics"]["heldout_composites"]["overall"]["fusion"]
             lines.append(f"| {label} | the same composites, seed and epochs | held-out composites CCC V "
@@ -286,7 +289,8 @@ def model_card_markdown(folder: Path) -> str:
     def pair(d):
         return f"{d['valence']:.3f} / {d['arousal']:.3f}"
     o = ev["overall"]
-    lines.append(f"| all | | {pair(o['fusion'])} | {pair(o['face'])} | {pair(o['voice'])} | {pair(o['words'])} | {pair(o['average'])} |")
+    lines.append(f"| all | | {pair(o['fusion'])} | {pair(o['face'])} | {pair(o['voice'])} | {pair(o['words'])} "
+                 f"| {pair(o['average'])} |")
     for name, d in ev["per_pattern"].items():
         lines.append(f"| {name} | {d['ticks']} | {pair(d['fusion'])} | {pair(d['face'])} | {pair(d['voice'])} | "
                      f"{pair(d['words'])} | {pair(d['average'])} |")
@@ -327,7 +331,8 @@ def model_card_markdown(folder: Path) -> str:
                      f"{d['distance_to_point']:.3f} | ({b['valence']:+.3f}, {b['arousal']:+.3f}) {b['distance_to_point']:.3f} |")
     lines += ["", "Held-out composites use only FER2013 test images, the speakers "
               f"{', '.join(aud['heldout_speakers'])} (never seen by the audio head or the fusion) and EmoBank test sentences.",
-              "", "## Labels", "", "Categories are mapped to the circumplex with one table (emoannot/labels.py): Warriner et al. (2013)",
+              "", "## Labels", "",
+              "Categories are mapped to the circumplex with one table (emoannot/labels.py): Warriner et al. (2013)",
               "norms of the category word, (x - 5) / 4; neutral pinned to (0, 0); intensity scales the point",
               "(low 0.5, medium/normal 0.75, high/strong 1.0).", "",
               "## Data licences", ""]
