@@ -178,13 +178,20 @@ def predict(
 
 
 def _means(a) -> str:
-    """The run's one-line summary of its values: means over the frames that have one, or that none has."""
+    """The run's one-line summary of its values: means over the frames that have one (the main person's, and
+    how many people, with --people all; the mean confidence), or that none has."""
     import numpy as np
 
     ok = np.isfinite(a.valence)
+    people = ""
+    if a.settings.faces.people.value == "all":
+        people = f"{len(a.people)} {'person' if len(a.people) == 1 else 'people'}" + (
+            f", person {a.main_person}'s " if a.people else ", ")
     if not ok.any():
-        return "no frame has a value"
-    return f"mean valence {a.valence[ok].mean():+.2f}, mean arousal {a.arousal[ok].mean():+.2f}"
+        return people + "no frame has a value"
+    conf = np.nanmean(a.confidence[ok]) if np.isfinite(a.confidence[ok]).any() else float("nan")
+    return (people + f"mean valence {a.valence[ok].mean():+.2f}, mean arousal {a.arousal[ok].mean():+.2f}, "
+            f"mean confidence {conf:.2f}")
 
 
 @app.command()

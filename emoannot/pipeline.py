@@ -16,6 +16,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from emoannot.config import AsrModel, Fusion, PeopleMode, Settings
+from emoannot.confidence import disagreement
 from emoannot.device import resolve_device
 from emoannot.faces import FaceDetector, empty_track, frame_selector, track_faces, track_people
 from emoannot.features import fit_ticks
@@ -376,10 +377,12 @@ def to_annotation(ex: Extracted, tick_va: np.ndarray, seconds: dict[str, float],
         per_mod[f"valence_{f.name}"] = va[:, 0].astype(np.float32)
         per_mod[f"arousal_{f.name}"] = va[:, 1].astype(np.float32)
     fv = frame_values(times, ex.features, tick_va, tick_probs)
+    disagree = disagreement(times, per_mod)
     return Annotation(
         info=ex.info, times=times, valence=fv.valence, arousal=fv.arousal, faces=ex.track, speech=speech,
         word=tuple(word), per_modality=per_mod, transcript=ex.transcript, tick_va=fv.tick_va,
-        warnings=ex.warnings, seconds=seconds, models=models, settings=settings, sources=fv.sources,
+        warnings=ex.warnings + ((disagree,) if disagree else ()), seconds=seconds, models=models, settings=settings,
+        sources=fv.sources,
         classes=classes if fv.probs is not None else (), emotion_probs=fv.probs)
 
 

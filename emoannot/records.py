@@ -18,8 +18,8 @@ from emoannot.config import Settings
 CROP_SIZE = 48  #: side of the aligned grey face crop (FaceTrack.crops) handed to the expression CNN
 
 #: the per-frame CSV's columns, in order (README: "What the outputs mean")
-CSV_COLUMNS = ("frame", "time_s", "valence", "arousal", "emotion", "face", "face_score", "face_x", "face_y",
-               "face_w", "face_h", "speech", "word", "sources")
+CSV_COLUMNS = ("frame", "time_s", "valence", "arousal", "confidence", "emotion", "emotion_p", "face", "face_score",
+               "face_x", "face_y", "face_w", "face_h", "speech", "word", "sources")
 #: `<name>.people.csv`'s columns, in order (README: "Several people")
 PEOPLE_COLUMNS = ("frame", "time_s", "person", "valence", "arousal", "emotion", "sources", "face", "face_score",
                   "face_x", "face_y", "face_w", "face_h", "speaking", "word")
@@ -226,6 +226,21 @@ class Annotation:
         return emotion_labels(self.emotion_probs, self.classes, self.n_frames)
 
     @property
+    def emotion_p(self) -> np.ndarray:
+        """[N] the probability of each frame's category; NaN without one (emoannot.confidence)."""
+        from emoannot.confidence import emotion_p
+
+        return emotion_p(self.emotion_probs, self.n_frames)
+
+    @property
+    def confidence(self) -> np.ndarray:
+        """[N] how much each frame's estimate can be trusted, in [0, 1]; NaN without a value
+        (emoannot.confidence: category certainty x face-voice agreement x closeness to evidence)."""
+        from emoannot.confidence import frame_confidence
+
+        return frame_confidence(self.times, self.valence, self.sources, self.per_modality, self.emotion_probs)
+
+    @property
     def n_frames(self) -> int:
         return int(self.times.shape[0])
 
@@ -247,7 +262,9 @@ class Annotation:
             "time_s": np.round(self.times, 6),
             "valence": np.round(self.valence, 4),
             "arousal": np.round(self.arousal, 4),
+            "confidence": np.round(self.confidence, 4),
             "emotion": list(self.emotion),
+            "emotion_p": np.round(self.emotion_p, 4),
             "face": self.faces.present.astype(int),
             "face_score": np.round(self.faces.score, 4),
             "face_x": np.round(box[:, 0], 1),

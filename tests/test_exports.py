@@ -234,6 +234,14 @@ def test_html_report_in_a_real_browser(written, tmp_path):
         d.get(paths.html.resolve().as_uri())
         _wait(d, "return window.emoannot && window.emoannot.state.videoOk")  # the relative link plays
         assert abs(d.execute_script("return document.getElementById('video').duration") - a.duration_s) < 0.2
+        # at t = 0 the readout describes the first frame (shown by the video there), not "no face or speech"
+        readout = d.find_element(By.ID, "readout").text
+        assert readout.startswith("t 0.00 s") and a.sources[0] and a.sources[0] in readout
+        assert ("confidence" in readout) == bool(np.isfinite(a.confidence[0]))
+        from emoannot.confidence import LOW
+
+        low = bool((a.confidence < LOW).any())
+        assert d.execute_script("return document.getElementById('low-legend') !== null") == low
         # the timeline draws: pixels of the valence colour on the canvas, and the no-face shading
         r, g, b = (int(VALENCE_COLOUR[i:i + 2], 16) for i in (1, 3, 5))
         counts = d.execute_script(f"""

@@ -722,3 +722,45 @@ def test_plot_gives_each_table_its_own_named_lanes_and_keeps_the_legend_off_the_
         assert {t.get_text() for t in fig.axes[0].get_legend().get_texts()} == {"one"}
     finally:
         plt.close(fig)
+
+
+def test_confidence_is_certainty_times_agreement_times_closeness_to_evidence():
+    from emoannot.confidence import disagreement, emotion_p, frame_confidence
+
+    n = 50
+    times = np.arange(n) / 10  # 10 fps: frame i at i / 10 s
+    valence = np.full(n, 0.2, np.float32)
+    valence[45:] = np.nan  # beyond the evidence
+    sources = tuple(["face+voice"] * 30 + [""] * 20)  # evidence ends after frame 29
+    probs = np.full((n, 4), 0.1, np.float32)
+    probs[:, 0] = 0.7  # p = 0.7 over 4 classes: certainty (0.7 - 0.25) / 0.75 = 0.6
+    vv, va = np.full(n, 0.5, np.float32), np.full(n, 0.5, np.float32)
+    va[10:20] = -0.5  # face and voice 1.0 apart: agreement 0.5
+    conf = frame_confidence(times, valence, sources, {"valence_visual": vv, "valence_audio": va}, probs)
+    assert conf[:10] == pytest.approx(0.6) and conf[10:20] == pytest.approx(0.3)
+    assert conf[34] == pytest.approx(0.6 * 0.5, abs=1e-5)  # 0.5 s from the last evidence (frame 29)
+    assert conf[39] == pytest.approx(0.0, abs=1e-6) and np.isnan(conf[45:]).all()
+    assert emotion_p(probs, n)[0] == pytest.approx(0.7) and np.isnan(emotion_p(None, 3)).all()
+    no_voice = {"valence_visual": vv, "valence_audio": np.full(n, np.nan)}  # nothing to disagree with
+    assert frame_confidence(times, valence, sources, no_voice, None)[:30] == pytest.approx(1.0)
+    assert disagreement(times, {"valence_visual": vv, "valence_audio": va}) is None  # 10 of 50 frames
+    va[:40] = -0.6
+    assert "disagree on valence" in disagreement(times, {"valence_visual": vv, "valence_audio": va})
+
+
+def test_overlay_colours_stay_visible_and_labels_avoid_the_inset():
+    from emoannot.outputs import EMOTION_COLOURS, PERSON_COLOURS
+    from emoannot.outputs.overlay import INSET, _inset_rect, _label_at, _va_colour
+
+    for v in (-1.0, -0.5, 0.0, 0.5, 1.0):
+        assert max(_va_colour(v)) >= 180  # never near black (valence 0 was (40, 40, 60))
+    red, amber, green = _va_colour(-1), _va_colour(0), _va_colour(1)
+    assert red[0] > 200 > red[1] and green[1] > 180 > green[0] and amber[0] > 200 and amber[1] > 150
+    for c in PERSON_COLOURS:  # no person is drawn in the valence scale's red or green
+        r, g, b = (int(c[j:j + 2], 16) for j in (1, 3, 5))
+        assert not (r > 180 and g < 90 and b < 90) and not (g > 150 and r < 90 and b < 90)
+    assert not set(PERSON_COLOURS) & set(EMOTION_COLOURS.values())
+    rect = _inset_rect(640, 360)
+    assert _label_at(100, 50, 80, 120, rect, 360) == (100, 44)  # clear of the inset: above the box
+    x, y = _label_at(640 - INSET, 20, 80, 120, rect, 360)  # under the inset: below the box instead
+    assert y > 20 + 80

@@ -31,7 +31,9 @@ SUFFIX = ".emoannot"
 MANIFEST = "manifest.json"
 #: the file each --format adds beside <name>.csv
 #: one colour per person (by id), the same in the plot, the overlay and the HTML report (matplotlib's tab10)
-PERSON_COLOURS = ("#1f77b4", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f")
+#: one colour per person (plot lines, overlay boxes, report): none of them red or green, which the overlay's
+#: single-face box uses for negative and positive valence
+PERSON_COLOURS = ("#00acc1", "#e040fb", "#3949ab", "#6d4c41", "#00897b", "#c0ca33", "#546e7a", "#ff8a65")
 
 
 def person_colour(person: int) -> str:

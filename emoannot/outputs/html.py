@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 import numpy as np
 
+from emoannot.confidence import LOW
 from emoannot.outputs import emotion_colour, person_colour, relative_link
 from emoannot.records import Annotation
 from emoannot.timeline import video_end
@@ -53,6 +54,9 @@ def report_data(a: Annotation, video_link: str, note: str) -> dict:
         "sources": list(a.sources) if a.sources else [""] * a.n_frames,
         "emotion": list(a.emotion),
         "emotion_colours": {c: emotion_colour(c) for c in a.classes},
+        "confidence": _numbers(a.confidence, 3),
+        "low": LOW,
+        "main": a.main_person,
         "words": [[round(w.start, 3), round(w.end, 3), w.text.strip()] for w in a.transcript.words if w.text.strip()],
         "warnings": list(a.warnings),
         "people": [{"id": p.id, "colour": person_colour(p.id), "main": p.id == a.main_person,
@@ -143,7 +147,8 @@ video{max-width:100%;width:560px;background:#000}
 <div class="legend"><span><i class="sw" style="background:__VCOL__"></i>valence</span>
 <span><i class="sw" style="background:__ACOL__"></i>arousal</span>
 <span><i class="sw" style="background:#d9d9d9"></i>no face</span>
-<span><i class="sw" style="background:#1f77b4;opacity:.5"></i>speech</span>
+<span><i class="sw" style="background:#37474f;opacity:.6"></i>speech</span>
+<span id="low-legend"><i class="sw" style="background:repeating-linear-gradient(45deg,#f4b400 0 3px,#fff 3px 6px)"></i>low confidence</span>
 <span id="emotion-legend"></span>
 <span>gaps: no face or speech within 1 s (no value)</span></div>
 <div class="top"><video id="video" controls preload="auto"></video>
@@ -169,9 +174,10 @@ video.addEventListener("error", () => {
   document.getElementById("note").textContent = D.video_note || ("This browser cannot open " + D.video +
     " (moved, or a format it does not play); the timeline still works: click it to move the cursor.");
 });
-function frameAt(t) {  // last frame whose time is <= t
+function frameAt(t) {  // last frame whose time is <= t (the first frame from t = 0: what the video shows there)
   const T = D.times; let lo = 0, hi = T.length - 1;
-  if (hi < 0 || t < T[0]) return -1;
+  if (hi < 0 || t < 0) return -1;
+  if (t < T[0]) return 0;
   while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (T[mid] <= t) lo = mid; else hi = mid - 1; }
   return lo;
 }
@@ -185,17 +191,23 @@ function spans(flag, want) {
   return out;
 }
 const noFace = spans(D.face, 0), speech = spans(D.speech, 1);
-{  // the emotion band's colours: the categories that occur
+const lowConf = spans(D.confidence.map(c => c !== null && c < D.low ? 1 : 0), 1);
+if (!lowConf.length) document.getElementById("low-legend").remove();
+function emotionLegend() {  // the emotion band's colours: the categories that occur (and whose band it is)
   const seen = [...new Set(D.emotion.filter(e => e))];
-  if (seen.length) document.getElementById("emotion-legend").innerHTML = "band: " + seen.map(e =>
+  if (!seen.length) return "";
+  return (D.people.length > 1 ? "band: person " + D.main + "'s category " : "band: ") + seen.map(e =>
     '<i class="sw" style="background:' + (D.emotion_colours[e] || "#17becf") + '"></i>' + e + " ").join("");
 }
+document.getElementById("emotion-legend").innerHTML = emotionLegend();
 if (D.people.length > 1) {  // the legend names each person's colour (valence solid, arousal dashed)
   const legend = document.querySelector(".legend");
   legend.innerHTML = D.people.map(p => '<span><i class="sw" style="background:' + p.colour + '"></i>person ' + p.id +
     (p.main ? " (main)" : "") + "</span>").join("") +
     '<span>valence solid, arousal dashed</span><span><i class="sw" style="background:#d9d9d9"></i>no face (main person)</span>' +
-    '<span><i class="sw" style="background:#1f77b4;opacity:.5"></i>speech</span>';
+    '<span><i class="sw" style="background:#37474f;opacity:.6"></i>speech</span>' +
+    (lowConf.length ? '<span><i class="sw" style="background:repeating-linear-gradient(45deg,#f4b400 0 3px,#fff 3px 6px)"></i>' +
+     "low confidence (person " + D.main + ")</span>" : "") + "<span>" + emotionLegend() + "</span>";
 }
 const PAD = {l: 42, r: 10, t: 10, b: 22};
 function sizeCanvas(c) {
@@ -209,7 +221,10 @@ function drawTimeline() {
   const X = t => PAD.l + pw * t / dur, Y = v => PAD.t + ph * (1 - v) / 2;
   g.fillStyle = "#fff"; g.fillRect(0, 0, w, h);
   g.fillStyle = "#d9d9d9"; for (const [a, b] of noFace) g.fillRect(X(a), PAD.t, X(b) - X(a), ph);
-  g.fillStyle = "rgba(31,119,180,0.5)"; for (const [a, b] of speech) g.fillRect(X(a), PAD.t + ph - 8, X(b) - X(a), 8);
+  g.fillStyle = "rgba(55,71,79,0.6)"; for (const [a, b] of speech) g.fillRect(X(a), PAD.t + ph - 8, X(b) - X(a), 8);
+  // low confidence: an amber hatched band along the top of the plot
+  g.fillStyle = "rgba(244,180,0,0.55)";
+  for (const [a, b] of lowConf) for (let x = X(a); x < X(b); x += 6) g.fillRect(x, PAD.t, Math.min(3, X(b) - x), 6);
   // the emotion category as a band above the plot (blank without evidence)
   for (let i = 0; i < D.emotion.length; i++) {
     if (!D.emotion[i]) continue;
@@ -222,7 +237,10 @@ function drawTimeline() {
     g.fillText((v > 0 ? "+" : "") + v, 4, Y(v) + 4);
   }
   const step = [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200].find(s => dur / s <= 10) || 1800;
-  for (let s = 0; s <= dur; s += step) g.fillText(s.toFixed(step < 1 ? 1 : 0) + " s", X(s) - 8, h - 6);
+  for (let s = 0; s <= dur; s += step) {  // a label that would pass the right edge is drawn to its left
+    const label = s.toFixed(step < 1 ? 1 : 0) + " s", tw = g.measureText(label).width;
+    g.fillText(label, Math.min(X(s) - 8, w - tw - 2), h - 6);
+  }
   // one person: valence and arousal in their colours; several: one colour per person, arousal dashed
   const lines = D.people.length > 1
     ? D.people.flatMap(p => [[p.valence, p.colour, []], [p.arousal, p.colour, [5, 4]]])
@@ -272,7 +290,9 @@ function fmt(v) { return v === null ? "  -  " : (v >= 0 ? "+" : "") + v.toFixed(
 function update() {
   const i = frameAt(state.t);
   readout.textContent = "t " + state.t.toFixed(2) + " s   valence " + fmt(i < 0 ? null : D.valence[i]) +
-    "   arousal " + fmt(i < 0 ? null : D.arousal[i]) + "   " + (i >= 0 && D.emotion[i] ? D.emotion[i] + "   " : "") + (i < 0 || !D.sources[i] ? "no face or speech" : D.sources[i]) +
+    "   arousal " + fmt(i < 0 ? null : D.arousal[i]) + "   " + (i >= 0 && D.emotion[i] ? D.emotion[i] + "   " : "") +
+    (i >= 0 && D.confidence[i] !== null ? "confidence " + D.confidence[i].toFixed(2) + (D.confidence[i] < D.low ? " (low)" : "") + "   " : "") +
+    (i < 0 || !D.sources[i] ? "no face or speech" : D.sources[i]) +
     (D.people.length > 1 && i >= 0 ? D.people.map(p => "   person " + p.id + (p.speaking[i] ? " (speaking)" : "") +
       " " + fmt(p.valence[i]) + "/" + fmt(p.arousal[i])).join("") : "");
   for (const [a, b, sp] of wordSpans) sp.classList.toggle("now", state.t >= a && state.t < b);

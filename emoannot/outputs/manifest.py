@@ -74,6 +74,7 @@ def manifest(a: Annotation, device: str, outputs: dict[str, str]) -> dict:
         "arousal_mean": _stat(a.arousal, np.mean),
         "valence_sd": _stat(a.valence, np.std),
         "arousal_sd": _stat(a.arousal, np.std),
+        "confidence_mean": _stat(a.confidence, np.mean),
         "speech_coverage": _r(a.speech.mean()) if a.n_frames else 0.0,
         "valued_coverage": _r(np.isfinite(a.valence).mean()) if a.n_frames else 0.0,
         "fusion": a.settings.fusion.value,

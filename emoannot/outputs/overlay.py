@@ -1,6 +1,12 @@
 """Annotated video: face box, a circumplex inset with the current point, a scrolling timeline strip,
 subtitles; the original audio is kept. Frames are decoded a second time and re-encoded by PyAV
-(libx264) at their own timestamps, then the ffmpeg binary muxes in the original audio."""
+(libx264) at their own timestamps, then the ffmpeg binary muxes in the original audio.
+
+The video keeps the input's geometry (at most max_side pixels on its longer side): the strip is drawn over
+the bottom STRIP_H pixels of the picture, half transparent. With one face its box's colour is the valence
+(red -1, amber 0, green +1: _va_colour); with several people each box is in its person's colour
+(outputs.PERSON_COLOURS, never red or green) and says its valence in words. A frame whose confidence is
+below confidence.LOW says "low confidence" under the inset."""
 from __future__ import annotations
 
 import os
@@ -11,6 +17,7 @@ from typing import Callable
 
 import numpy as np
 
+from emoannot.confidence import LOW
 from emoannot.errors import OutputError
 from emoannot.outputs import emotion_colour, person_colour
 from emoannot.records import Annotation
@@ -41,12 +48,17 @@ def _runs(ok: np.ndarray) -> list[slice]:
     return [slice(a, b) for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1))]
 
 
+NEGATIVE, NEUTRAL, POSITIVE = (225, 45, 45), (245, 185, 30), (40, 200, 80)  #: valence -1, 0, +1
+
+
 def _va_colour(v: float) -> tuple[int, int, int]:
-    """RGB: red for negative valence, green for positive, grey without a value."""
+    """RGB: red at valence -1, amber at 0, green at +1 (bright all along: visible on dark and light
+    pictures); grey without a value."""
     if not np.isfinite(v):
         return (150, 150, 150)
     v = float(np.clip(v, -1, 1))
-    return (int(200 * max(0, -v) + 40), int(180 * max(0, v) + 40), 60)
+    end = POSITIVE if v >= 0 else NEGATIVE
+    return tuple(int(round(n + abs(v) * (e - n))) for n, e in zip(NEUTRAL, end))
 
 
 def _rgb(hex_colour: str) -> tuple[int, int, int]:
@@ -67,7 +79,24 @@ def _emotion_at(a: Annotation, i: int) -> tuple[str, float] | None:
     return a.classes[best], float(a.emotion_probs[i, best])
 
 
-def draw_frame(rgb: np.ndarray, i: int, a: Annotation, base: np.ndarray, starts: np.ndarray) -> np.ndarray:
+def _inset_rect(w: int, h: int) -> tuple[int, int, int, int] | None:
+    """x0, y0, x1, y1 of the circumplex inset and its labels (top right), None where the frame is too small."""
+    if h > INSET + 10 and w > INSET + 10:
+        return w - INSET - 40, 0, w, INSET + 64  # (the value label under it may reach further left)
+    return None
+
+
+def _label_at(x: int, y: int, bh: int, width: int, inset: tuple[int, int, int, int] | None, h: int) -> tuple[int, int]:
+    """Where a face's label goes: above its box, or below it where the inset (or the top edge) is in the way."""
+    top = (x, max(12, y - 6))
+    if inset is None or not (x < inset[2] and x + width > inset[0] and top[1] - 12 < inset[3]):
+        return top
+    return x, min(h - STRIP_H - 4, y + bh + 16)
+
+
+def draw_frame(rgb: np.ndarray, i: int, a: Annotation, base: np.ndarray, starts: np.ndarray,
+               confidence: np.ndarray | None = None) -> np.ndarray:
+    """One frame with the overlay drawn on it (the picture's own size: the strip is added by write_overlay)."""
     import cv2
 
     img = rgb.copy()
@@ -75,6 +104,7 @@ def draw_frame(rgb: np.ndarray, i: int, a: Annotation, base: np.ndarray, starts:
     t = a.times[i]
     v, ar = float(a.valence[i]), float(a.arousal[i])
     scale = w / a.info.width
+    inset_rect = _inset_rect(w, h)
     for p in a.people:  # several people: each face in its person's colour, with its id
         if p.track.present[i]:
             colour = _rgb(person_colour(p.id))
@@ -84,8 +114,10 @@ def draw_frame(rgb: np.ndarray, i: int, a: Annotation, base: np.ndarray, starts:
             pv = p.valence[i]
             label += f"  V {pv:+.2f}" if np.isfinite(pv) else ""
             label += f"  {p.emotion[i]}" if p.emotion and p.emotion[i] else ""
-            cv2.putText(img, label, (x, max(12, y - 6)), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 2, cv2.LINE_AA)
-            cv2.putText(img, label, (x, max(12, y - 6)), cv2.FONT_HERSHEY_SIMPLEX, 0.45, colour, 1, cv2.LINE_AA)
+            (tw, _), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.45, 2)
+            at = _label_at(x, y, bh, tw, inset_rect, h)
+            cv2.putText(img, label, at, cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 2, cv2.LINE_AA)
+            cv2.putText(img, label, at, cv2.FONT_HERSHEY_SIMPLEX, 0.45, colour, 1, cv2.LINE_AA)
     if not a.people and a.faces.present[i]:
         x, y, bw, bh = (a.faces.box[i] * scale).astype(int)
         cv2.rectangle(img, (x, y), (x + bw, y + bh), _va_colour(v), 2, cv2.LINE_AA)
@@ -104,11 +136,13 @@ def draw_frame(rgb: np.ndarray, i: int, a: Annotation, base: np.ndarray, starts:
                        -1, cv2.LINE_AA)
     if known and not a.people:  # no information, no point
         cv2.circle(inset, (int(c + v * r), int(c - ar * r)), 5, _va_colour(v), -1, cv2.LINE_AA)
-    if h > INSET + 10 and w > INSET + 10:
+    if inset_rect is not None:
         img[8 : 8 + INSET, w - INSET - 8 : w - 8] = inset
-        label = f"V {v:+.2f}  A {ar:+.2f}" if known else "V -  A -  (no information)"
-        for colour, thickness in (((255, 255, 255), 2), ((20, 20, 20), 1)):
-            cv2.putText(img, label, (w - INSET - 8, INSET + 22), cv2.FONT_HERSHEY_SIMPLEX,
+        who = f"P{a.main_person} " if a.people else ""  # with people, the values below are the main person's
+        label = who + (f"V {v:+.2f}  A {ar:+.2f}" if known else "V -  A -  (no information)")
+        (tw, _), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.4, 2)
+        for colour, thickness in (((255, 255, 255), 2), ((20, 20, 20), 1)):  # kept inside the picture
+            cv2.putText(img, label, (min(w - INSET - 8, w - 4 - tw), INSET + 22), cv2.FONT_HERSHEY_SIMPLEX,
                         0.4, colour, thickness, cv2.LINE_AA)
         emotion = _emotion_at(a, i)
         if emotion:
@@ -116,15 +150,27 @@ def draw_frame(rgb: np.ndarray, i: int, a: Annotation, base: np.ndarray, starts:
             for colour, thickness in (((255, 255, 255), 3), (_rgb(emotion_colour(name)), 1)):
                 cv2.putText(img, f"{name} {prob:.0%}", (w - INSET - 8, INSET + 40), cv2.FONT_HERSHEY_SIMPLEX,
                             0.5, colour, thickness, cv2.LINE_AA)
-    # subtitles
+        if confidence is not None and np.isfinite(confidence[i]) and confidence[i] < LOW:
+            for colour, thickness in (((255, 255, 255), 2), ((90, 90, 90), 1)):
+                cv2.putText(img, "low confidence", (w - INSET - 8, INSET + 56), cv2.FONT_HERSHEY_SIMPLEX,
+                            0.4, colour, thickness, cv2.LINE_AA)
+    # subtitles, just above the strip
     text = _subtitle(a, starts, t)
     if text:
         size = 0.6 if w >= 480 else 0.45
         (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, size, 1)
-        x0 = max(4, (w - tw) // 2)
-        cv2.rectangle(img, (x0 - 4, h - 12 - th - 6), (x0 + tw + 4, h - 8), (0, 0, 0), -1)
-        cv2.putText(img, text, (x0, h - 14), cv2.FONT_HERSHEY_SIMPLEX, size, (255, 255, 255), 1, cv2.LINE_AA)
+        x0, foot = max(4, (w - tw) // 2), h - STRIP_H - 4
+        cv2.rectangle(img, (x0 - 4, foot - th - 10), (x0 + tw + 4, foot), (0, 0, 0), -1)
+        cv2.putText(img, text, (x0, foot - 6), cv2.FONT_HERSHEY_SIMPLEX, size, (255, 255, 255), 1, cv2.LINE_AA)
     return img
+
+
+def with_strip(img: np.ndarray, strip: np.ndarray) -> np.ndarray:
+    """The strip laid over the bottom of the picture, half transparent: the video keeps its size."""
+    out = img.copy()
+    h = min(len(strip), len(img))
+    out[-h:] = (0.25 * img[-h:] + 0.75 * strip[-h:]).astype(np.uint8)
+    return out
 
 
 def _strip(a: Annotation, i: int, width: int) -> np.ndarray:
@@ -147,8 +193,9 @@ def _strip(a: Annotation, i: int, width: int) -> np.ndarray:
                 ys = (mid - values[run] * (mid - 4)).astype(np.int32)
                 cv2.polylines(strip, [np.stack([xs[run], ys], 1)], False, colour, 1, cv2.LINE_AA)
     cv2.line(strip, (width // 2, 0), (width // 2, STRIP_H), (255, 255, 255), 1)
-    cv2.putText(strip, "valence", (4, STRIP_H - 18), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (80, 200, 120), 1)
-    cv2.putText(strip, "arousal", (4, STRIP_H - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (240, 150, 40), 1)
+    who = f"P{a.main_person} " if a.people else ""  # with people, the strip shows the main person
+    cv2.putText(strip, who + "valence", (4, STRIP_H - 18), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (80, 200, 120), 1)
+    cv2.putText(strip, who + "arousal", (4, STRIP_H - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (240, 150, 40), 1)
     return strip
 
 
@@ -162,19 +209,20 @@ def write_overlay(a: Annotation, path: Path, hook: Callable[..., None] | None = 
     h, w = first.rgb.shape[:2]
     base = _circumplex_base(INSET)
     starts = np.asarray([w.start for w in a.transcript.words], np.float64)
+    confidence = a.confidence
     video_only = path.with_name(path.stem + ".video-only.mp4")
     time_base = Fraction(1, 90_000)
     rate = Fraction(a.info.fps if a.info.fps > 0 else 30.0).limit_denominator(1001)
     with av.open(str(video_only), "w") as out:
         stream = out.add_stream("libx264", rate=rate, options={"crf": "23", "preset": "veryfast"})
-        stream.width, stream.height, stream.pix_fmt = w, h + STRIP_H, "yuv420p"
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
         stream.codec_context.time_base = time_base
         last_pts = -1
 
         def emit(frame) -> None:
             nonlocal last_pts
             i = min(frame.index, a.n_frames - 1)
-            img = np.ascontiguousarray(np.concatenate([draw_frame(frame.rgb, i, a, base, starts), _strip(a, i, w)], 0))
+            img = np.ascontiguousarray(with_strip(draw_frame(frame.rgb, i, a, base, starts, confidence), _strip(a, i, w)))
             vf = av.VideoFrame.from_ndarray(img, format="rgb24")
             last_pts = vf.pts = max(last_pts + 1, int(round(frame.time_s / time_base)))
             vf.time_base = time_base
