@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Callable
 from emoannot.config import Settings
 from emoannot.errors import OutputError
 from emoannot.outputs import (OutputPaths, check_outputs_free, commit_folder, output_folder, output_names,
-                              partial_folder, relative_link)
+                              partial_folder)
 from emoannot.records import Annotation, VideoInfo
 
 if TYPE_CHECKING:
@@ -57,57 +57,25 @@ def annotate(video: str | Path | VideoInfo, engine: "Engine | Settings | None" =
 
 
 def write_outputs(a: Annotation, folder: Path, device: str, hook: Hook | None = None) -> OutputPaths:
-    """Write every output `a.settings` asks for into `folder` (emoannot.outputs: the safety rules)."""
-    from emoannot.outputs.csv import write_affwild2, write_csv, write_people_csv
+    """Write every output `a.settings` asks for into `folder` (emoannot.outputs: the safety rules), one
+    writer of the table (emoannot.outputs.writers) after the other, each timed into the manifest."""
     from emoannot.outputs.manifest import manifest
+    from emoannot.outputs.writers import WriteContext, enabled_writers
 
-    settings = a.settings
-    stem = a.info.path.stem
-    names = output_names(stem, settings)
+    names = output_names(a.info.path.stem, a.settings)
     seconds = dict(a.seconds)
+    ctx = WriteContext(folder, names, hook)
     try:
         with partial_folder(folder) as tmp:
-            t0 = time.perf_counter()
-            table = write_csv(a, tmp / names["csv"], settings.extra_columns)
-            people = write_people_csv(a, tmp / names["people"], settings.extra_columns) if "people" in names else None
-            if "affwild2" in names:
-                write_affwild2(a, tmp / names["affwild2"])
-            if "elan" in names:
-                from emoannot.outputs.elan import write_eaf
-
-                write_eaf(a, tmp / names["elan"], relative_link(a.info.path, folder))
-            if "vtt" in names:
-                from emoannot.outputs.vtt import write_vtt
-
-                write_vtt(a, tmp / names["vtt"])
-            seconds["write"] = time.perf_counter() - t0
-            if "plot" in names:
-                from emoannot.outputs.plot import plot_tables
-
+            for writer in enabled_writers(a.settings):
                 t0 = time.perf_counter()
-                plot_tables([table], [stem], tmp / names["plot"], title=a.info.path.name, people=people)
-                seconds["plot"] = time.perf_counter() - t0
-            if "video" in names:
-                from emoannot.outputs.overlay import write_overlay
-
-                t0 = time.perf_counter()
-                write_overlay(a, tmp / names["video"], hook)
-                seconds["video"] = time.perf_counter() - t0
-            if "html" in names:
-                from emoannot.outputs.html import write_html
-
-                t0 = time.perf_counter()
-                write_html(a, tmp / names["html"], folder, names.get("video"))
-                seconds["html"] = time.perf_counter() - t0
+                ctx.tables[writer.kind] = writer.write(a, tmp / names[writer.kind], ctx)
+                seconds[writer.timing] = seconds.get(writer.timing, 0.0) + time.perf_counter() - t0
             commit_folder(tmp, folder, names, manifest(replace(a, seconds=seconds), device, names), (a.info.path,))
     except OSError as exc:
         raise OutputError(f"cannot write the outputs into {folder} ({exc.strerror or exc}); check the free space "
                           "and permissions, or choose another folder with --out.", stage="output") from exc
-    paths = {k: folder / n for k, n in names.items()}
-    return OutputPaths(folder=folder, csv=paths["csv"], manifest=paths["manifest"], plot=paths.get("plot"),
-                       video=paths.get("video"), affwild2=paths.get("affwild2"), people=paths.get("people"),
-                       elan=paths.get("elan"),
-                       vtt=paths.get("vtt"), html=paths.get("html"))
+    return OutputPaths(folder, {k: folder / n for k, n in names.items()})
 
 
 def predict(engine: "Engine", video: Path | VideoInfo, out_root: Path, hook: Hook | None = None,

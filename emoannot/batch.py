@@ -331,24 +331,37 @@ class Ledger:
             _write_index(self.out_root, self.all_rows())
 
 
-def run_batch(engine: Engine, root: Path, out_root: Path, videos: list[Path], resume: bool = False,
+def run_batch(engine: Engine | Settings, root: Path, out_root: Path, videos: list[Path], resume: bool = False,
               fail_fast: bool = False, hook: Callable[..., None] | None = None,
               on_event: Callable[[BatchEvent], None] | None = None) -> BatchReport:
     """Annotate `videos` (under `root`) into `out_root`, one after the other in this process; `on_event` hears
-    a BatchStarted, then a VideoEvent for each step of each video."""
+    a BatchStarted, then a VideoEvent for each step of each video. Given Settings instead of an Engine, the
+    models load when the first video needs them (with --resume, a batch with nothing left loads none) and
+    are closed at the end."""
+    from emoannot.models import model_records
+
+    settings = engine if isinstance(engine, Settings) else engine.settings
+    if isinstance(engine, Settings):  # what would stop the models loading is said before any work
+        from emoannot.device import resolve_device
+
+        resolve_device(settings.device)
+    models = engine.models if not isinstance(engine, Settings) else model_records(settings)  # weights checked
+    own: Engine | None = None
     plan = _plan(videos)
     with batch_lock(out_root), stop_on_signals() as stop:
-        check_top_files(out_root, engine.settings.formats)
-        ledger = Ledger(out_root, plan, engine.settings.formats, on_event or (lambda e: None))
+        check_top_files(out_root, settings.formats)
+        ledger = Ledger(out_root, plan, settings.formats, on_event or (lambda e: None))
         clean_stale_partials(out_root, recursive=True)
         checked_hook = checked(hook, stop)
         try:
             for i, (video, info) in enumerate(plan):
                 stop.check()
                 folder = out_folder_for(video, root, out_root)
-                if resume and is_complete(folder, video, engine.models, engine.settings):
+                if resume and is_complete(folder, video, models, settings):
                     ledger.skipped(i, folder)
                     continue
+                if isinstance(engine, Settings):  # the first video with work: the models load now
+                    engine = own = Engine(settings)
                 ledger.running(i)
                 ledger.finished(i, annotate_one(engine, video, info, out_root, folder, checked_hook))
                 if fail_fast and ledger.report.failed:
@@ -357,6 +370,8 @@ def run_batch(engine: Engine, root: Path, out_root: Path, videos: list[Path], re
             ledger.report.interrupted = True
         finally:
             ledger.close()
+            if own is not None:
+                own.close()
     return ledger.report
 
 

@@ -6,7 +6,6 @@ import functools
 import os
 import inspect
 import sys
-from contextlib import nullcontext
 from enum import Enum
 from pathlib import Path
 from typing import List, Optional
@@ -46,7 +45,7 @@ SHARED_OPTIONS = (
     ("fusion", Annotated[Fusion, typer.Option("--fusion", help="rjcma (default), cfn-sr or foal-net: the audio-visual fusion (README: Emotion categories and the three fusions).")], Fusion.rjcma),
     ("video", Annotated[bool, typer.Option("--video", help="Also write <name>.annotated.mp4 (overlay, original audio).")], False),
     ("no_plot", Annotated[bool, typer.Option("--no-plot", help="Skip the PNG plot.")], False),
-    ("format", Annotated[List[OutputFormat], typer.Option("--format", help="Repeatable. csv is always written; affwild2: Aff-Wild2 txt; elan: <name>.eaf tiers; vtt: WebVTT subtitles; html: a self-contained report page (batch adds index.html).")], [OutputFormat.csv]),
+    ("format", Annotated[List[OutputFormat], typer.Option("--format", help="Repeatable. csv is always written; affwild2: Aff-Wild2 txt; elan: <name>.eaf tiers; vtt, srt: subtitles (WebVTT, SubRip); json: <name>.frames.json, the per-frame table as JSON; html: a self-contained report page (batch adds index.html); all: every one of them.")], [OutputFormat.csv]),
     ("language", Annotated[Optional[str], typer.Option("--language", help="Spoken language code for --asr-model base (e.g. de); default: detect.")], None),
     ("asr_model", Annotated[AsrModel, typer.Option("--asr-model", help="tiny.en (English) or base (multilingual).")], AsrModel.tiny_en),
     ("asr_engine", Annotated[AsrEngine, typer.Option("--asr-engine")], AsrEngine.faster_whisper),
@@ -215,14 +214,16 @@ def plot(
 
 
 @app.command()
-def models(weights: WeightsOpt = "default") -> None:
-    """List the installed weights, their sha256 (checked) and model-card metrics."""
+def models(weights: WeightsOpt = "default",
+           json_out: Annotated[bool, typer.Option("--json", help="Print the full model cards' metrics as JSON (for scripts) instead of the table.")] = False) -> None:
+    """List the installed weights, their sha256 (checked) and each part's headline figure from its model card."""
     import json
 
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    from emoannot.model.weights import check_tensors, read_registry, resolve_set, weights_info
+    from emoannot.model.weights import check_tensors, headline, read_registry, resolve_set, weights_info
     from emoannot.speech.weights import ASR_SHA256
 
     try:
@@ -230,23 +231,27 @@ def models(weights: WeightsOpt = "default") -> None:
         registry = read_registry(folder)
     except EmoannotError as exc:
         raise _fail(exc) from None
-    table = Table(title=f"weights in {folder}")
-    for col in ("name", "sha256", "status", "metrics"):
-        table.add_column(col, overflow="fold")
-    bad = False
+    table = Table(title=f"weights in {folder} (full metrics: the .json model cards beside them, or --json)")
+    for col, ratio in (("part", 1), ("sha256", 1), ("status", 1), ("headline (held-out)", 4)):
+        table.add_column(col, ratio=ratio, overflow="fold")
+    bad, cards = False, {}
     for name in registry:
         try:
             info = weights_info(folder, name)
             check_tensors(info)
-            metrics = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in info.card["metrics"].items()
-                       if isinstance(v, (int, float))}
-            table.add_row(name, info.sha256[:16], "ok", json.dumps(metrics))
+            cards[name] = {"sha256": info.sha256, "status": "ok", "metrics": info.card.get("metrics", {})}
+            table.add_row(name, info.sha256[:16], "ok", escape(headline(name, info.card)))
         except EmoannotError as exc:
             bad = True
-            table.add_row(name, "", "[red]bad[/]", str(exc))
+            cards[name] = {"status": "bad", "error": str(exc)}
+            table.add_row(name, "", "[red]bad[/]", escape(str(exc)))
     for m, sha in ASR_SHA256.items():
         table.add_row(f"whisper {m.value} (ASR)", sha[:16], "package", "")
-    Console().print(table)
+        cards[f"whisper {m.value}"] = {"sha256": sha, "status": "package"}
+    if json_out:
+        typer.echo(json.dumps(cards, indent=2))
+    else:
+        Console().print(table)
     if bad:
         raise typer.Exit(4)
 
@@ -274,7 +279,6 @@ def batch(
 
     from emoannot.batch import FAILURES_FILE, SUMMARY_FILE, check_top_files, find_videos, run_batch
     from emoannot.outputs import check_writable
-    from emoannot.pipeline import Engine
     from emoannot.progress import BatchBars, progress_hook
 
     if ray is None and (workers is not None or gpus_per_worker):
@@ -292,15 +296,14 @@ def batch(
             raise typer.Exit(2)
         check_writable(out)
         check_top_files(out, settings.formats)
-        engine = Engine(settings) if ray is None else None  # on Ray, each worker loads its own
     except EmoannotError as exc:
         raise _fail(exc) from None
     console = Console(stderr=True)
-    with (engine or nullcontext()), progress_hook(False if quiet else None) as hook:
+    with progress_hook(False if quiet else None) as hook:
         bars = BatchBars(hook, say=lambda line: typer.echo(line, err=True), warn=_warn)
         try:
-            if ray is None:
-                report = run_batch(engine, folder, out, videos, resume, fail_fast, hook, bars)
+            if ray is None:  # the models load when the first video needs them (on Ray, in each worker)
+                report = run_batch(settings, folder, out, videos, resume, fail_fast, hook, bars)
             else:
                 from emoannot.distributed import run_batch_ray
 

@@ -27,7 +27,10 @@ class OutputFormat(str, Enum):
     affwild2 = "affwild2"  #: Aff-Wild2 challenge txt
     elan = "elan"  #: ELAN .eaf tiers
     vtt = "vtt"  #: WebVTT subtitles
+    srt = "srt"  #: SubRip subtitles (the VTT's cues)
+    json = "json"  #: the per-frame table as JSON (<name>.frames.json)
     html = "html"  #: self-contained HTML report
+    all = "all"  #: every format above (only as a request: Settings expands it)
 
 
 class Fusion(str, Enum):
@@ -114,7 +117,10 @@ class Settings:
         object.__setattr__(self, "fusion", one("fusion", Fusion, self.fusion))
         if isinstance(self.formats, (str, Enum)) or not hasattr(self.formats, "__iter__"):
             raise ValueError(f"formats={self.formats!r} must be a tuple of formats, e.g. ('csv', 'html').")
-        object.__setattr__(self, "formats", tuple(one("formats", OutputFormat, f) for f in self.formats))
+        formats = tuple(one("formats", OutputFormat, f) for f in self.formats)
+        if OutputFormat.all in formats:  # every format, in the enum's order
+            formats = tuple(f for f in OutputFormat if f != OutputFormat.all)
+        object.__setattr__(self, "formats", tuple(dict.fromkeys(formats)))
 
     def to_dict(self) -> dict:
         def clean(v):

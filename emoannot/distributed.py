@@ -25,6 +25,7 @@ from emoannot.batch import (BatchReport, Ledger, Outcome, _plan, annotate_one, b
 from emoannot.config import Settings
 from emoannot.errors import EmoannotError, InputError, MissingExtraError
 from emoannot.interrupt import stop_on_signals
+from emoannot.models import model_records
 from emoannot.progress import BatchEvent
 from emoannot.records import VideoInfo
 
@@ -84,6 +85,9 @@ def connect(ray, address: str) -> bool:
     call started it (and so must shut it down)."""
     if ray.is_initialized():
         return False
+    # Ray's notice that token authentication is on (its default since 2.5x) is for cluster operators, not for
+    # someone annotating videos: kept out of the terminal; Ray's other warnings still reach it
+    logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(logging.ERROR)
     kwargs = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
     try:
         ray.init(address="local" if address == "local" else address, **kwargs)
@@ -126,8 +130,7 @@ def run_batch_ray(settings: Settings, root: Path, out_root: Path, videos: list[P
                 return w
 
             try:
-                idle = [new_worker() for _ in range(min(n, max(1, len(plan))))]
-                models = ray.get(idle[0].models.remote())  # a weights error stops the batch here, once
+                models = model_records(settings)  # a weights error stops the batch here, once, before any worker
                 queue: list[int] = []
                 for i, (video, info) in enumerate(plan):
                     folder = out_folder_for(video, root, out_root)
@@ -139,6 +142,10 @@ def run_batch_ray(settings: Settings, root: Path, out_root: Path, videos: list[P
                     else:
                         queue.append(i)
                 queue.sort(key=lambda i: -plan[i][1].duration_s)  # longest first: the last video is a short one
+                # workers (each loads the models) only for videos with work: a finished batch starts none
+                idle = [new_worker() for _ in range(min(n, len(queue)))]
+                if idle:
+                    ray.get(idle[0].models.remote())  # a worker that cannot load (a device error) says so once
                 attempts: Counter = Counter()
                 running: dict = {}
                 while queue or running:

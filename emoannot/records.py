@@ -251,11 +251,13 @@ class Annotation:
 
         return video_end(self.times)
 
-    def to_dataframe(self, extra_columns: bool = False):
-        """The per-frame table of `<name>.csv` as a pandas DataFrame (columns: CSV_COLUMNS, then with
-        `extra_columns` each modality's own estimate)."""
+    def to_dataframe(self, extra: bool = False, *, extra_columns: bool | None = None):
+        """The per-frame table of `<name>.csv` as a pandas DataFrame (columns: CSV_COLUMNS, then with `extra`
+        what --extra-columns adds: each modality's own estimate, p_<category>, the bs_* blendshapes).
+        `extra_columns=` is the same switch under the CLI option's name."""
         import pandas as pd
 
+        extra_columns = extra if extra_columns is None else extra_columns
         box = self.faces.box
         df = pd.DataFrame({
             "frame": np.arange(self.n_frames),
@@ -283,6 +285,21 @@ class Annotation:
                     df[f"p_{c}"] = np.round(self.emotion_probs[:, i], 4)
             _add_blendshape_columns(df, self.faces)
         return df
+
+    def plot(self, path: str | Path | None = None):
+        """The plot `predict` writes (timeline, emotion band, lanes, circumplex; with several people one line
+        each): written to `path` (.png, .pdf, .svg or .jpg; returns the path), or without a path returned as
+        a matplotlib Figure (for a notebook; close it with matplotlib.pyplot.close)."""
+        from emoannot.outputs.plot import check_plot_target, figure, plot_tables
+
+        table = self.to_dataframe()
+        people = self.people_dataframe() if len(self.people) > 1 else None
+        if path is None:
+            return figure([table], [self.info.path.stem], self.info.path.name, people)
+        path = Path(path)
+        check_plot_target(path, [])
+        plot_tables([table], [self.info.path.stem], path, title=self.info.path.name, people=people)
+        return path
 
     def people_dataframe(self, extra_columns: bool = False):
         """The table of `<name>.people.csv`: one row per frame and person (columns: PEOPLE_COLUMNS; with

@@ -23,7 +23,7 @@ from emoannot.config import OutputFormat
 
 from conftest import EXAMPLE, ffmpeg
 
-ALL = (OutputFormat.csv, OutputFormat.elan, OutputFormat.vtt, OutputFormat.html)
+ALL = (OutputFormat.all,)  #: every format: Settings expands it
 
 
 @pytest.fixture(scope="module")
@@ -166,6 +166,49 @@ def test_vtt_parses_and_carries_the_words_and_each_seconds_values(written):
         said += [w for line in lines[:-1] for w in line.split()]
     assert said == [w for x in a.transcript.words for w in x.text.split()]
     assert cues[-1].text == "no face or speech"  # the grey end: no number
+
+
+def test_srt_has_the_vtts_cues_in_subrips_form(written):
+    import re
+
+    a, paths = written
+    blocks = paths.srt.read_text(encoding="utf-8").strip().split("\n\n")
+    vtt = [b.strip() for b in paths.vtt.read_text(encoding="utf-8").split("\n\n") if "-->" in b]
+    assert len(blocks) == len(vtt)
+    for i, (block, cue) in enumerate(zip(blocks, vtt), 1):
+        lines, vlines = block.split("\n"), cue.split("\n")
+        assert lines[0] == str(i)
+        assert re.fullmatch(r"\d\d:\d\d:\d\d,\d{3} --> \d\d:\d\d:\d\d,\d{3}", lines[1])
+        assert lines[1].replace(",", ".") == vlines[1] and lines[2:] == vlines[2:]  # same times, same text
+
+
+def test_frames_json_is_the_csv_as_json(written):
+    import json
+
+    a, paths = written
+    doc = json.loads(paths.json.read_text(encoding="utf-8"))
+    df = pd.read_csv(paths.csv, keep_default_na=False, na_values=[""])
+    assert doc["columns"] == list(df.columns) and len(doc["frames"]) == len(df) == a.n_frames
+    for row, (_, want) in zip(doc["frames"], df.iterrows()):
+        for col in ("valence", "arousal", "confidence", "face", "speech"):
+            expect = want[col]
+            assert (row[col] is None) if pd.isna(expect) else row[col] == pytest.approx(float(expect), abs=1e-9)
+        assert (row["word"] or "") == (want["word"] if isinstance(want["word"], str) else "")
+    assert [w["text"] for w in doc["words"]] == [w.text.strip() for w in a.transcript.words]
+
+
+def test_every_format_has_one_writer_and_all_asks_for_each():
+    from emoannot.config import Settings
+    from emoannot.outputs import output_names
+    from emoannot.outputs.writers import WRITERS
+
+    kinds = [w.kind for w in WRITERS]
+    assert len(kinds) == len(set(kinds)) and len({w.suffix for w in WRITERS}) == len(WRITERS)
+    formats = [f for f in OutputFormat if f is not OutputFormat.all]
+    assert all(f.value in kinds for f in formats)
+    settings = Settings(formats=("all",))
+    assert settings.formats == tuple(formats)
+    assert set(output_names("x", settings)) >= {f.value for f in formats} | {"manifest", "plot"}
 
 
 # --- HTML ---------------------------------------------------------------------------------------------------

@@ -112,7 +112,7 @@ def test_help_shows_brackets_and_defaults_as_written_and_the_version():
 
 def test_predict_and_batch_share_one_declaration_of_their_options():
     names = [n for n, _, _ in SHARED_OPTIONS]
-    assert len(names) == 12
+    assert len(names) == 13
     for command in ("predict", "batch"):
         out = runner.invoke(app, [command, "--help"], terminal_width=200).output
         for n in names:
@@ -164,7 +164,9 @@ def test_batch_events_resume_and_failures_with_tiny_weights(tiny_engine, silent_
     assert again["a.mp4"]["emotion_top"] == summary["a.mp4"]["emotion_top"]
 
 
-def test_cli_batch_with_tiny_weights(tiny_weights, silent_video, tmp_path):
+def test_cli_batch_with_tiny_weights(tiny_weights, silent_video, tmp_path, monkeypatch):
+    import emoannot.batch
+
     d = tmp_path / "clips"
     d.mkdir()
     shutil.copy(silent_video, d / "x.mp4")
@@ -173,8 +175,13 @@ def test_cli_batch_with_tiny_weights(tiny_weights, silent_video, tmp_path):
     result = runner.invoke(app, [*args, "--quiet"])
     assert result.exit_code == 0, result.output
     assert "[1/1] done" in result.output
+
+    def no_models(*_a, **_k):
+        raise AssertionError("a batch with nothing left to do loaded the models")
+
+    monkeypatch.setattr(emoannot.batch, "Engine", no_models)  # --resume decides before any model loads
     result = runner.invoke(app, [*args, "--quiet", "--resume"])
-    assert result.exit_code == 0 and "[1/1] skipped" in result.output
+    assert result.exit_code == 0 and "[1/1] skipped" in result.output, result.output
     assert (out / "x.mp4.emoannot" / "x.csv").exists()
 
 
@@ -258,3 +265,17 @@ def test_the_api_checks_its_arguments_and_a_closed_engine_says_so(tiny_weights, 
     engine.close()
     with pytest.raises(RuntimeError, match="closed"):
         emoannot.annotate(silent_video, engine)
+
+
+def test_an_annotation_plots_itself_and_gives_the_extra_columns(tiny_engine, silent_video, tmp_path):
+    a = emoannot.annotate(silent_video, tiny_engine)
+    assert a.plot(tmp_path / "a.png").stat().st_size > 20_000
+    fig = a.plot()
+    import matplotlib.pyplot as plt
+
+    assert len(fig.axes) >= 5
+    plt.close(fig)
+    extra = a.to_dataframe(extra=True)
+    assert "valence_visual" in extra and "p_happy" in extra and "bs_jawOpen" in extra
+    assert list(a.to_dataframe(extra_columns=True).columns) == list(extra.columns)
+    assert "valence_visual" not in a.to_dataframe()

@@ -158,21 +158,26 @@ def test_track_people_follows_everyone_and_measures_each_mouth_on_the_worker():
     assert np.median(left.mouth[1:]) > 0.5 > 0.05 > np.median(right.mouth[1:])
 
 
-def test_track_people_at_the_tick_rate_detects_once_a_tick_and_measures_the_mouth_on_every_frame():
+def test_track_people_at_the_tick_rate_analyses_once_a_tick_and_measures_the_mouth_on_every_frame():
     from emoannot.faces import track_people
 
-    calls = []
+    calls, near = [], []
 
     class FakeDetector:
         def detect_everyone(self, rgb, look_far):
             calls.append(rgb)
             return [_det(140, 20, w=80), _det(20, 20, w=80)], False
 
+        def detect_near(self, rgb):
+            near.append(rgb)
+            return [_det(140, 20, w=80), _det(20, 20, w=80)]
+
     frames = _two_faces(30)  # 25 fps: the first frame of each 0.1 s tick is 0, 3, 5, 8, 10, ...
     times, people = track_people(frames, FaceConfig(), FakeDetector())
     assert len(calls) == 12 and [c is frames[i].rgb for i, c in zip((0, 3, 5, 8), calls)] == [True] * 4
+    assert len(near) == 18  # the other frames: the short-range detector alone, for the mouth boxes
     left, right = sorted(people, key=lambda p: p.track.box[0, 0])
-    assert np.isnan(left.mouth[0]) and np.isfinite(left.mouth[1:]).all()  # between detections: on interpolated boxes
+    assert np.isnan(left.mouth[0]) and np.isfinite(left.mouth[1:]).all()  # on every frame
     assert np.median(left.mouth[1:]) > 0.5 > 0.05 > np.median(right.mouth[1:])
     assert left.track.present.all() and not np.isnan(left.track.box).any()  # the frames between filled in
 
@@ -250,6 +255,9 @@ def test_track_people_an_error_on_the_worker_reaches_the_caller():
     class FakeDetector:
         def detect_everyone(self, rgb, look_far):
             return [_det(20, 20, w=80)], False
+
+        def detect_near(self, rgb):
+            return [_det(20, 20, w=80)]
 
     with pytest.raises(cv2.error):  # frame 5 is not a colour image: its appearance cannot be measured
         track_people(_two_faces(40, bad=5), FaceConfig(), FakeDetector())

@@ -59,8 +59,18 @@ def test_untrained_or_missing_weights_are_refused(weights_copy):
 
 
 def test_models_command_lists_parts_and_checksums():
-    result = runner.invoke(app, ["models"])
+    import json
+
+    from emoannot.model.weights import headline, resolve_set, weights_info
+
+    result = runner.invoke(app, ["models"], terminal_width=200)
     assert result.exit_code == 0, result.output
     for name in REQUIRED_PARTS:
         assert name in result.output
-    assert "whisper" in result.output
+    assert "whisper" in result.output and "{" not in result.output  # a table of headlines, not raw JSON
+    card = weights_info(resolve_set("default"), "rjcma").card
+    accuracy = card["metrics"]["heldout_composites"]["categories"]["accuracy"]
+    assert f"category accuracy (7) {accuracy:.3f}" in headline("rjcma", card)
+    assert f"{accuracy:.3f}" in result.output  # the fusion rows carry their accuracy
+    cards = json.loads(runner.invoke(app, ["models", "--json"]).output)
+    assert cards["rjcma"]["metrics"]["heldout_composites"]["categories"]["accuracy"] == accuracy

@@ -10,14 +10,14 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Mapping
-
-import torch
-from safetensors.torch import load_file, save_file
+from typing import TYPE_CHECKING, Any, Mapping
 
 from emoannot.atomic import atomic_path, write_text
 from emoannot.errors import WeightsError
 from emoannot.hashing import sha256_of
+
+if TYPE_CHECKING:
+    import torch
 
 REGISTRY_FILE = "registry.json"
 #: written by `emoannot train` into the weights folder it makes: which recipe and data; a folder holding a
@@ -149,6 +149,8 @@ def check_tensors(info: WeightsInfo) -> None:
 
 
 def load_state(folder: Path, name: str) -> tuple[dict[str, torch.Tensor], WeightsInfo]:
+    from safetensors.torch import load_file  # torch only where tensors are loaded: listing and checking need none
+
     info = weights_info(folder, name)
     check_tensors(info)
     return load_file(str(info.path)), info
@@ -163,6 +165,8 @@ def register(folder: Path, name: str, entry: dict[str, str]) -> None:
 
 def write_weights(folder: Path, name: str, state: Mapping[str, torch.Tensor], card: dict[str, Any]) -> WeightsInfo:
     """Save `state` as safetensors with its card; update the folder's registry (atomically)."""
+    from safetensors.torch import save_file
+
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.safetensors"
     with atomic_path(path) as tmp:
@@ -196,3 +200,41 @@ def claim_for_training(out: Path, recipe: str, data: Path) -> None:
                               "not replace it. Choose a new --out (then use it with --weights).", stage="train")
     out.mkdir(parents=True, exist_ok=True)
     write_text(mark, json.dumps({"recipe": recipe, "data": str(Path(data).resolve())}, indent=2) + "\n")
+
+
+def _get(metrics: dict, *path: str):
+    for key in path:
+        if not isinstance(metrics, dict) or key not in metrics:
+            return None
+        metrics = metrics[key]
+    return metrics
+
+
+def headline(name: str, card: dict) -> str:
+    """The one figure (or two) a model card is read for, in words: what `emoannot models` shows per part."""
+    m = card.get("metrics", {})
+    pairs = []
+
+    def add(label: str, value, digits: int = 3) -> None:
+        if isinstance(value, (int, float)):
+            pairs.append(f"{label} {value:.{digits}f}")
+
+    if name == "expression_cnn":
+        add("FER2013 test accuracy", m.get("fer2013_test_accuracy"))
+    elif name == "visual_head":
+        add("FER2013 test accuracy", _get(m, "fer2013_test_categories", "accuracy"))
+        add("FER+ majority", _get(m, "ferplus_majority_test_categories", "accuracy"))
+    elif name == "audio_head":
+        add("RAVDESS leave-actors-out accuracy (8)", m.get("ravdess_leave_actors_out_accuracy_8class"))
+        add("EmoDB leave-speakers-out (7)", m.get("emodb_leave_speakers_out_accuracy_7class"))
+    elif name == "text_head":
+        add("EmoBank test CCC valence", m.get("emobank_test_ccc_valence"))
+        add("arousal", m.get("emobank_test_ccc_arousal"))
+    elif _get(m, "heldout_composites") is not None:  # a fusion
+        add("held-out composites: CCC valence", _get(m, "heldout_composites", "overall", "fusion", "valence"))
+        add("arousal", _get(m, "heldout_composites", "overall", "fusion", "arousal"))
+        add("category accuracy (7)", _get(m, "heldout_composites", "categories", "accuracy"))
+    if not pairs:  # a part this function does not know: its numeric metrics as they are
+        pairs = [f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in m.items()
+                 if isinstance(v, (int, float)) and not isinstance(v, bool)][:3]
+    return ", ".join(pairs)

@@ -17,11 +17,10 @@ import hashlib
 import json
 import os
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from emoannot.atomic import partial_folder, write_text
-from emoannot.config import OutputFormat, PeopleMode, Settings
+from emoannot.config import Settings
 from emoannot.errors import OutputError
 
 __all__ = ["SUFFIX", "MANIFEST", "OutputPaths", "partial_folder", "check_writable", "output_folder", "output_names",
@@ -50,22 +49,18 @@ def emotion_colour(emotion: str) -> str:
     return EMOTION_COLOURS.get(emotion, "#17becf")
 
 
-FORMAT_SUFFIXES = {OutputFormat.affwild2: ".affwild2.txt", OutputFormat.elan: ".eaf", OutputFormat.vtt: ".vtt",
-                   OutputFormat.html: ".html"}
+class OutputPaths(dict):
+    """kind -> path of every file a result folder got (the writer table's kinds, and "manifest"), plus
+    `.folder`; `paths.csv` is `paths["csv"]`, and a kind this result did not write is None as an attribute."""
 
+    def __init__(self, folder: Path, paths: dict[str, Path]) -> None:
+        super().__init__(paths)
+        self.folder = folder
 
-@dataclass(frozen=True)
-class OutputPaths:
-    folder: Path
-    csv: Path
-    manifest: Path
-    plot: Path | None = None
-    video: Path | None = None
-    affwild2: Path | None = None
-    people: Path | None = None
-    elan: Path | None = None
-    vtt: Path | None = None
-    html: Path | None = None
+    def __getattr__(self, kind: str) -> Path | None:
+        if kind.startswith("_"):
+            raise AttributeError(kind)
+        return self.get(kind)
 
 
 def relative_link(target: Path, folder: Path) -> str:
@@ -133,17 +128,11 @@ def unique_inputs(videos: list, key=lambda v: v) -> tuple[list, list]:
 
 
 def output_names(stem: str, settings: Settings) -> dict[str, str]:
-    """The files a result folder gets for these settings: kind -> file name."""
-    names = {"csv": f"{stem}.csv"}
-    if settings.faces.people == PeopleMode.all:
-        names["people"] = f"{stem}.people.csv"
-    for fmt, suffix in FORMAT_SUFFIXES.items():
-        if fmt in settings.formats:
-            names[fmt.value] = f"{stem}{suffix}"
-    if settings.write_plot:
-        names["plot"] = f"{stem}.png"
-    if settings.write_video:
-        names["video"] = f"{stem}.annotated.mp4"
+    """The files a result folder gets for these settings: kind -> file name (outputs.writers.WRITERS, in
+    writing order, then the manifest)."""
+    from emoannot.outputs.writers import enabled_writers
+
+    names = {w.kind: f"{stem}{w.suffix}" for w in enabled_writers(settings)}
     names["manifest"] = MANIFEST
     return names
 

@@ -1,4 +1,5 @@
-"""`<name>.vtt`: WebVTT subtitles for any video player (HTML5 <track>, VLC, mpv, ELAN's subtitle import).
+"""`<name>.vtt`: WebVTT subtitles for any video player (HTML5 <track>, VLC, mpv, ELAN's subtitle import), and
+the same cues as `<name>.srt` (SubRip, for the editors and players that take only that, as whisper writes).
 
 One cue per CUE_S seconds of video: the words that start in it (when any), then the mean valence and
 arousal of its frames, their most frequent emotion category and the modalities they came from, e.g.
@@ -34,8 +35,13 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def cues(a: Annotation, cue_s: float = CUE_S) -> list[tuple[float, float, list[str]]]:
-    """(start, end, lines) for each cue."""
+def _srt_text(text: str) -> str:
+    # SubRip has no escapes and players read <i>, <b>, <font>: angle brackets in a word become look-alikes
+    return text.replace("<", "\u2039").replace(">", "\u203a")
+
+
+def cues(a: Annotation, cue_s: float = CUE_S, escape=_escape) -> list[tuple[float, float, list[str]]]:
+    """(start, end, lines) for each cue (the words passed through `escape` for the subtitle format)."""
     end = video_end(a.times)
     out = []
     starts = np.array([w.start for w in a.transcript.words])
@@ -46,7 +52,7 @@ def cues(a: Annotation, cue_s: float = CUE_S) -> list[tuple[float, float, list[s
         lines = []
         words = [a.transcript.words[i].text.strip() for i in np.flatnonzero((starts >= t0) & (starts < t1))]
         if any(words):
-            lines.append(_escape(" ".join(w for w in words if w)))
+            lines.append(escape(" ".join(w for w in words if w)))
         sel = (a.times >= t0) & (a.times < t1) & np.isfinite(a.valence)
         if sel.any():
             present = {m for s in sources[sel] for m in s.split("+") if m}
@@ -67,4 +73,16 @@ def write_vtt(a: Annotation, path: Path) -> None:
              f"of each cue's frames; no value where no face or speech was within 1 s.", ""]
     for i, (t0, t1, lines) in enumerate(cues(a), 1):
         parts += [str(i), f"{timestamp(t0)} --> {timestamp(t1)}", *lines, ""]
+    path.write_text("\n".join(parts), encoding="utf-8")
+
+
+def srt_timestamp(t: float) -> str:
+    return timestamp(t).replace(".", ",")
+
+
+def write_srt(a: Annotation, path: Path) -> None:
+    """The VTT's cues as SubRip: numbered, `HH:MM:SS,mmm --> HH:MM:SS,mmm`, a blank line after each."""
+    parts = []
+    for i, (t0, t1, lines) in enumerate(cues(a, escape=_srt_text), 1):
+        parts += [str(i), f"{srt_timestamp(t0)} --> {srt_timestamp(t1)}", *lines, ""]
     path.write_text("\n".join(parts), encoding="utf-8")
