@@ -15,11 +15,11 @@ try:
 except _metadata.PackageNotFoundError:  # a source tree that is not installed
     __version__ = "0+unknown"
 
-__all__ = ["Annotation", "Engine", "Fusion", "Settings", "annotate", "load", "predict", "__version__"]
+__all__ = ["Annotation", "Engine", "Fusion", "Settings", "annotate", "load", "plot", "predict", "__version__"]
 
 
 if TYPE_CHECKING:  # what IDEs and type checkers see; at run time the names load on first use (__getattr__)
-    from emoannot.api import annotate, load, predict
+    from emoannot.api import annotate, load, plot, predict
     from emoannot.config import Fusion, Settings
     from emoannot.pipeline import Engine
     from emoannot.records import Annotation
@@ -32,7 +32,7 @@ def __dir__() -> list[str]:
 
 def __getattr__(name: str):
     """The public API, imported on first use so that `import emoannot` (and the CLI's --help) stay light."""
-    if name in ("load", "annotate", "predict"):
+    if name in ("load", "annotate", "predict", "plot"):
         from emoannot import api
 
         return getattr(api, name)

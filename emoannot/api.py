@@ -5,6 +5,8 @@
     with emoannot.load(device="cpu") as engine:          # models load once
         a = emoannot.annotate("talk.mp4", engine)        # -> emoannot.Annotation
     a.to_dataframe().head()                              # the per-frame table of <name>.csv
+    a.to_dataframe(extra=True)                           # + what --extra-columns adds
+    emoannot.plot(a, "talk.png")                         # the plot predict writes (no path: a Figure)
 """
 from __future__ import annotations
 
@@ -15,8 +17,9 @@ from typing import TYPE_CHECKING, Callable
 
 from emoannot.config import Settings
 from emoannot.errors import OutputError
-from emoannot.outputs import (OutputPaths, check_outputs_free, commit_folder, output_folder, output_names,
+from emoannot.outputs import (OutputPaths, check_outputs_free, commit_folder, output_folder,
                               partial_folder)
+from emoannot.outputs.writers import output_names
 from emoannot.records import Annotation, VideoInfo
 
 if TYPE_CHECKING:
@@ -87,3 +90,20 @@ def predict(engine: "Engine", video: Path | VideoInfo, out_root: Path, hook: Hoo
     check_outputs_free(folder, output_names(path.stem, engine.settings), (path,))
     a = engine.annotate(video, hook)
     return a, write_outputs(a, folder, engine.device, hook)
+
+
+def plot(a: Annotation, path: str | Path | None = None):
+    """The plot `predict` writes for `a` (timeline, emotion band, lanes, circumplex; with several people one
+    line each): written to `path` (.png, .pdf, .svg or .jpg; returns the path), or without a path returned as
+    a matplotlib Figure (for a notebook; close it with matplotlib.pyplot.close). A function of the API rather
+    than a method of Annotation: the result records sit below the writers and do not import them."""
+    from emoannot.outputs.plot import check_plot_target, figure, plot_tables
+
+    table = a.to_dataframe()
+    people = a.people_dataframe() if len(a.people) > 1 else None
+    if path is None:
+        return figure([table], [a.info.path.stem], a.info.path.name, people)
+    path = Path(path)
+    check_plot_target(path, [])
+    plot_tables([table], [a.info.path.stem], path, title=a.info.path.name, people=people)
+    return path

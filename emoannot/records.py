@@ -16,6 +16,21 @@ import numpy as np
 from emoannot.config import Settings
 
 CROP_SIZE = 48  #: side of the aligned grey face crop (FaceTrack.crops) handed to the expression CNN
+#: the face landmarker's blendshape coefficients (features.blendshapes), FaceTrack.blendshapes' columns, in the
+#: landmarker's order (index 0, "_neutral", is a constant and left out)
+BLENDSHAPE_NAMES = (
+    "browDownLeft", "browDownRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight", "cheekPuff",
+    "cheekSquintLeft", "cheekSquintRight", "eyeBlinkLeft", "eyeBlinkRight", "eyeLookDownLeft", "eyeLookDownRight",
+    "eyeLookInLeft", "eyeLookInRight", "eyeLookOutLeft", "eyeLookOutRight", "eyeLookUpLeft", "eyeLookUpRight",
+    "eyeSquintLeft", "eyeSquintRight", "eyeWideLeft", "eyeWideRight", "jawForward", "jawLeft", "jawOpen",
+    "jawRight", "mouthClose", "mouthDimpleLeft", "mouthDimpleRight", "mouthFrownLeft", "mouthFrownRight",
+    "mouthFunnel", "mouthLeft", "mouthLowerDownLeft", "mouthLowerDownRight", "mouthPressLeft", "mouthPressRight",
+    "mouthPucker", "mouthRight", "mouthRollLower", "mouthRollUpper", "mouthShrugLower", "mouthShrugUpper",
+    "mouthSmileLeft", "mouthSmileRight", "mouthStretchLeft", "mouthStretchRight", "mouthUpperUpLeft",
+    "mouthUpperUpRight", "noseSneerLeft", "noseSneerRight",
+)
+N_BLENDSHAPES = len(BLENDSHAPE_NAMES)  # 51 named coefficients + the constant _neutral left out = the model's 52
+BLENDSHAPE_COLUMNS = tuple(f"bs_{n}" for n in BLENDSHAPE_NAMES)
 
 #: the per-frame CSV's columns, in order (README: "What the outputs mean")
 CSV_COLUMNS = ("frame", "time_s", "valence", "arousal", "confidence", "emotion", "emotion_p", "face", "face_score",
@@ -82,7 +97,6 @@ class FaceTrack:
 
     def frame_blendshapes(self) -> np.ndarray:
         """[N, 51] each frame's blendshapes: its tick's, NaN on frames without this face (or never read)."""
-        from emoannot.features.blendshapes import N_BLENDSHAPES
         from emoannot.timeline import tick_of_time
 
         if self.blendshapes is None or not len(self.blendshapes):
@@ -286,21 +300,6 @@ class Annotation:
             _add_blendshape_columns(df, self.faces)
         return df
 
-    def plot(self, path: str | Path | None = None):
-        """The plot `predict` writes (timeline, emotion band, lanes, circumplex; with several people one line
-        each): written to `path` (.png, .pdf, .svg or .jpg; returns the path), or without a path returned as
-        a matplotlib Figure (for a notebook; close it with matplotlib.pyplot.close)."""
-        from emoannot.outputs.plot import check_plot_target, figure, plot_tables
-
-        table = self.to_dataframe()
-        people = self.people_dataframe() if len(self.people) > 1 else None
-        if path is None:
-            return figure([table], [self.info.path.stem], self.info.path.name, people)
-        path = Path(path)
-        check_plot_target(path, [])
-        plot_tables([table], [self.info.path.stem], path, title=self.info.path.name, people=people)
-        return path
-
     def people_dataframe(self, extra_columns: bool = False):
         """The table of `<name>.people.csv`: one row per frame and person (columns: PEOPLE_COLUMNS; with
         `extra_columns` each person's blendshape columns)."""
@@ -335,10 +334,9 @@ class Annotation:
 
 def _add_blendshape_columns(df, track: FaceTrack) -> None:
     """The face's 51 blendshape coefficients per frame (bs_browDownLeft, ...), empty without a face."""
-    from emoannot.features.blendshapes import COLUMNS
 
     values = np.round(track.frame_blendshapes(), 4)
-    for j, name in enumerate(COLUMNS):
+    for j, name in enumerate(BLENDSHAPE_COLUMNS):
         df[name] = values[:, j]
 
 

@@ -199,8 +199,7 @@ def test_frames_json_is_the_csv_as_json(written):
 
 def test_every_format_has_one_writer_and_all_asks_for_each():
     from emoannot.config import Settings
-    from emoannot.outputs import output_names
-    from emoannot.outputs.writers import WRITERS
+    from emoannot.outputs.writers import WRITERS, output_names
 
     kinds = [w.kind for w in WRITERS]
     assert len(kinds) == len(set(kinds)) and len({w.suffix for w in WRITERS}) == len(WRITERS)

@@ -267,10 +267,10 @@ def test_the_api_checks_its_arguments_and_a_closed_engine_says_so(tiny_weights, 
         emoannot.annotate(silent_video, engine)
 
 
-def test_an_annotation_plots_itself_and_gives_the_extra_columns(tiny_engine, silent_video, tmp_path):
+def test_the_api_plots_an_annotation_and_gives_the_extra_columns(tiny_engine, silent_video, tmp_path):
     a = emoannot.annotate(silent_video, tiny_engine)
-    assert a.plot(tmp_path / "a.png").stat().st_size > 20_000
-    fig = a.plot()
+    assert emoannot.plot(a, tmp_path / "a.png").stat().st_size > 20_000
+    fig = emoannot.plot(a)
     import matplotlib.pyplot as plt
 
     assert len(fig.axes) >= 5

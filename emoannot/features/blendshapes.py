@@ -22,6 +22,9 @@ import numpy as np
 from emoannot.errors import WeightsError
 from emoannot.hashing import sha256_of
 from emoannot.native import native_stderr_silenced
+from emoannot.records import BLENDSHAPE_COLUMNS as COLUMNS  # noqa: F401 - the names live with the record
+from emoannot.records import BLENDSHAPE_NAMES as NAMES  # noqa: F401
+from emoannot.records import N_BLENDSHAPES  # noqa: F401
 
 LANDMARKER_FILE = "face_landmarker_v2_with_blendshapes.task"
 LANDMARKER_CARD = "face_landmarker.json"
@@ -30,20 +33,6 @@ LANDMARKER_CARD = "face_landmarker.json"
 #: surroundings (on FER2013 faces 93 % are read with them, 92 % without)
 FACE_PX, CONTEXT = 160, 1.5
 REGION_SIZE = int(round(FACE_PX * CONTEXT))
-#: the 52 coefficients in the landmarker's order (index 0, "_neutral", is a constant and left out)
-NAMES = (
-    "browDownLeft", "browDownRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight", "cheekPuff",
-    "cheekSquintLeft", "cheekSquintRight", "eyeBlinkLeft", "eyeBlinkRight", "eyeLookDownLeft", "eyeLookDownRight",
-    "eyeLookInLeft", "eyeLookInRight", "eyeLookOutLeft", "eyeLookOutRight", "eyeLookUpLeft", "eyeLookUpRight",
-    "eyeSquintLeft", "eyeSquintRight", "eyeWideLeft", "eyeWideRight", "jawForward", "jawLeft", "jawOpen",
-    "jawRight", "mouthClose", "mouthDimpleLeft", "mouthDimpleRight", "mouthFrownLeft", "mouthFrownRight",
-    "mouthFunnel", "mouthLeft", "mouthLowerDownLeft", "mouthLowerDownRight", "mouthPressLeft", "mouthPressRight",
-    "mouthPucker", "mouthRight", "mouthRollLower", "mouthRollUpper", "mouthShrugLower", "mouthShrugUpper",
-    "mouthSmileLeft", "mouthSmileRight", "mouthStretchLeft", "mouthStretchRight", "mouthUpperUpLeft",
-    "mouthUpperUpRight", "noseSneerLeft", "noseSneerRight",
-)
-N_BLENDSHAPES = len(NAMES)  # 51 named coefficients + the constant _neutral left out = the model's 52
-COLUMNS = tuple(f"bs_{n}" for n in NAMES)
 
 
 def landmarker_path(folder: Path) -> Path:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from emoannot.model.fusions import AttentionBlock, ConfigRecord, ConvEncoder, Heads, presence
+from emoannot.model.layers import AttentionBlock, ConfigRecord, ConvEncoder, Heads, presence
 
 
 @dataclass(frozen=True)

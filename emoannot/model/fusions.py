@@ -9,33 +9,32 @@ auxiliary losses need (Foal-Net's alignment and label matching).
 - cfn-sr:   self-attention and residual cross-modal blocks (Fu et al. 2021), emoannot.model.cfnsr
 - foal-net: fusion after audio-video alignment and label matching (Li et al. 2024), emoannot.model.foalnet
 
-The weights part of a fusion is its name with "_" for "-" (rjcma, cfn_sr, foal_net).
+The weights part of a fusion is its name with "_" for "-" (rjcma, cfn_sr, foal_net). The layers the fusions
+share live in emoannot.model.layers (below them all); this module is the registry only.
 """
 from __future__ import annotations
 
-from dataclasses import asdict
+from importlib import import_module
 from typing import Any
 
-import torch
 from torch import nn
 
 from emoannot.config import Fusion
 
-__all__ = ["Fusion", "build", "config_class", "n_parameters"]
+__all__ = ["Fusion", "REGISTRY", "build", "config_class", "n_parameters"]
+
+#: fusion -> (module, model class, config class); the modules import only emoannot.model.layers
+REGISTRY: dict[Fusion, tuple[str, str, str]] = {
+    Fusion.rjcma: ("emoannot.model.rjcma", "RJCMA", "RJCMAConfig"),
+    Fusion.cfn_sr: ("emoannot.model.cfnsr", "CFNSR", "CFNSRConfig"),
+    Fusion.foal_net: ("emoannot.model.foalnet", "FoalNet", "FoalNetConfig"),
+}
 
 
 def _classes(fusion: Fusion):
-    if fusion == Fusion.rjcma:
-        from emoannot.model.rjcma import RJCMA, RJCMAConfig
-
-        return RJCMA, RJCMAConfig
-    if fusion == Fusion.cfn_sr:
-        from emoannot.model.cfnsr import CFNSR, CFNSRConfig
-
-        return CFNSR, CFNSRConfig
-    from emoannot.model.foalnet import FoalNet, FoalNetConfig
-
-    return FoalNet, FoalNetConfig
+    module, model, config = REGISTRY[Fusion(fusion)]
+    loaded = import_module(module)
+    return getattr(loaded, model), getattr(loaded, config)
 
 
 def config_class(fusion: Fusion):
@@ -46,86 +45,6 @@ def build(fusion: Fusion | str, config: dict[str, Any]) -> nn.Module:
     """The module of `fusion` for the configuration dict of its model card."""
     module, cfg = _classes(Fusion(fusion))
     return module(cfg.from_dict(config))
-
-
-class ConfigRecord:
-    """to_dict / from_dict (the model card's JSON) for the frozen config dataclasses of the fusions."""
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict):
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
-
-
-def presence(x: torch.Tensor) -> torch.Tensor:
-    """[B, L, D + 3] fusion input -> [B, L] bool, the modality is present (its last column)."""
-    return x[..., -1] > 0.5
-
-
-class NullKeyAttention(nn.Module):
-    """Multi-head attention over the present ticks of the key sequence plus one learned "nothing" token,
-    so that a query whose keys are all absent attends to the null token instead of to padding."""
-
-    def __init__(self, dim: int, heads: int, dropout: float) -> None:
-        super().__init__()
-        self.null = nn.Parameter(torch.zeros(1, 1, dim))
-        self.attn = nn.MultiheadAttention(dim, heads, dropout=dropout, batch_first=True)
-
-    def forward(self, query: torch.Tensor, keys: torch.Tensor, key_present: torch.Tensor) -> torch.Tensor:
-        b = keys.shape[0]
-        keys = torch.cat([self.null.expand(b, 1, -1), keys], dim=1)
-        ignore = torch.cat([torch.zeros(b, 1, dtype=torch.bool, device=keys.device), ~key_present], dim=1)
-        out, _ = self.attn(query, keys, keys, key_padding_mask=ignore, need_weights=False)
-        return out
-
-
-class AttentionBlock(nn.Module):
-    """Post-norm transformer block whose attention is NullKeyAttention (self- or cross-attention)."""
-
-    def __init__(self, dim: int, heads: int, ff: int, dropout: float) -> None:
-        super().__init__()
-        self.attn = NullKeyAttention(dim, heads, dropout)
-        self.norm1, self.norm2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
-        self.ff = nn.Sequential(nn.Linear(dim, ff), nn.GELU(), nn.Dropout(dropout), nn.Linear(ff, dim))
-        self.drop = nn.Dropout(dropout)
-
-    def forward(self, query: torch.Tensor, keys: torch.Tensor, key_present: torch.Tensor) -> torch.Tensor:
-        h = self.norm1(query + self.drop(self.attn(query, keys, key_present)))
-        return self.norm2(h + self.drop(self.ff(h)))
-
-
-class ConvEncoder(nn.Module):
-    """Per-modality representation: a linear projection, then residual 1-D convolutions over time
-    (non-causal, 'same' padding), each with LayerNorm and GELU. [B, L, C_in] -> [B, L, dim]."""
-
-    def __init__(self, c_in: int, dim: int, layers: int, kernel: int, dropout: float) -> None:
-        super().__init__()
-        self.proj = nn.Linear(c_in, dim)
-        self.convs = nn.ModuleList(nn.Conv1d(dim, dim, kernel, padding=kernel // 2) for _ in range(layers))
-        self.norms = nn.ModuleList(nn.LayerNorm(dim) for _ in range(layers))
-        self.drop = nn.Dropout(dropout)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.proj(x)
-        for conv, norm in zip(self.convs, self.norms):
-            h = norm(h + self.drop(nn.functional.gelu(conv(h.transpose(1, 2)).transpose(1, 2))))
-        return h
-
-
-class Heads(nn.Module):
-    """Per-tick regression head (valence, arousal; tanh) and, with n_classes, category logits."""
-
-    def __init__(self, dim: int, hidden: int, n_classes: int, dropout: float) -> None:
-        super().__init__()
-        self.body = nn.Sequential(nn.Linear(dim, hidden), nn.LayerNorm(hidden), nn.GELU(), nn.Dropout(dropout))
-        self.va = nn.Linear(hidden, 2)
-        self.cls = nn.Linear(hidden, n_classes) if n_classes else None
-
-    def forward(self, f: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        h = self.body(f)
-        return torch.tanh(self.va(h)), (self.cls(h) if self.cls is not None else None)
 
 
 def n_parameters(model: nn.Module) -> int:

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import weight_norm
 
-from emoannot.model.fusions import ConfigRecord
+from emoannot.model.layers import ConfigRecord
 
 MODALITIES = ("visual", "audio", "text")
 

@@ -20,10 +20,9 @@ import tempfile
 from pathlib import Path
 
 from emoannot.atomic import partial_folder, write_text
-from emoannot.config import Settings
 from emoannot.errors import OutputError
 
-__all__ = ["SUFFIX", "MANIFEST", "OutputPaths", "partial_folder", "check_writable", "output_folder", "output_names",
+__all__ = ["SUFFIX", "MANIFEST", "OutputPaths", "partial_folder", "check_writable", "output_folder",
            "result_folders", "unique_inputs", "commit_folder", "check_outputs_free"]
 
 SUFFIX = ".emoannot"
@@ -125,16 +124,6 @@ def unique_inputs(videos: list, key=lambda v: v) -> tuple[list, list]:
         (dropped if real in seen else keep).append(v)
         seen.add(real)
     return keep, dropped
-
-
-def output_names(stem: str, settings: Settings) -> dict[str, str]:
-    """The files a result folder gets for these settings: kind -> file name (outputs.writers.WRITERS, in
-    writing order, then the manifest)."""
-    from emoannot.outputs.writers import enabled_writers
-
-    names = {w.kind: f"{stem}{w.suffix}" for w in enabled_writers(settings)}
-    names["manifest"] = MANIFEST
-    return names
 
 
 def check_writable(folder: Path) -> None:

@@ -115,3 +115,13 @@ WRITERS: tuple[Writer, ...] = (
 
 def enabled_writers(settings: Settings) -> list[Writer]:
     return [w for w in WRITERS if w.enabled(settings)]
+
+
+def output_names(stem: str, settings: Settings) -> dict[str, str]:
+    """The files a result folder gets for these settings: kind -> file name (WRITERS, in writing order, then
+    the manifest)."""
+    from emoannot.outputs import MANIFEST
+
+    names = {w.kind: f"{stem}{w.suffix}" for w in enabled_writers(settings)}
+    names["manifest"] = MANIFEST
+    return names
