@@ -37,10 +37,9 @@ SECTION = "## Fusions compared"
 def clip_result(ex, model, classes) -> dict:
     from emoannot.config import Settings
     from emoannot.fusion import fuse
-    from emoannot.pipeline import to_annotation
+    from emoannot.results import to_annotation
 
-    va, probs = fuse(model, ex.features)
-    a = to_annotation(ex, va, {}, (), Settings(), probs, classes)
+    a = to_annotation(ex, [fuse(model, x.features) for x in ex.people], {}, (), Settings(), classes)
     named = [e for e in a.emotion if e]
     top = Counter(named).most_common(1)[0][0] if named else ""
     return {"emotion": top, "share": round(Counter(named)[top] / len(named), 3) if named else 0.0,
@@ -53,7 +52,8 @@ def run(weights: str) -> dict:
     from emoannot.labels import CIRCUMPLEX
     from emoannot.model.fusions import n_parameters
     from emoannot.model.weights import read_registry, resolve_set, weights_info
-    from emoannot.pipeline import Engine, load_fusion
+    from emoannot.models import load_fusion
+    from emoannot.pipeline import Engine
     from emoannot.train.offline import seconds_per_minute
 
     folder = resolve_set(weights)

@@ -84,7 +84,8 @@ def run(weights: str) -> dict:
     from emoannot.features.visual import embed_crops, face_readings
     from emoannot.fusion import fuse
     from emoannot.model.weights import read_registry, resolve_set
-    from emoannot.pipeline import Engine, load_fusion
+    from emoannot.models import load_fusion
+    from emoannot.pipeline import Engine
     from emoannot.records import ModalityFeatures
     from emoannot.timeline import MODEL_FPS
 

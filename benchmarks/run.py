@@ -173,7 +173,7 @@ def run_child(path: Path, device: str, video: bool, every_frame: bool = False) -
     load_s = time.perf_counter() - t0
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        a, paths = predict(engine, path, Path(tmp))
+        a, paths = predict(path, engine, Path(tmp))
         total = time.perf_counter() - t0
         seconds = json.loads(paths.manifest.read_text())["seconds"]
     rss_mb = peak_rss_mb()

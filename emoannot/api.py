@@ -13,19 +13,19 @@ from __future__ import annotations
 import time
 from dataclasses import fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from emoannot.config import Settings
 from emoannot.errors import OutputError
 from emoannot.outputs import (OutputPaths, check_outputs_free, commit_folder, output_folder,
                               partial_folder)
 from emoannot.outputs.writers import output_names
+from emoannot.progress import Hook
 from emoannot.records import Annotation, VideoInfo
 
 if TYPE_CHECKING:
     from emoannot.pipeline import Engine
 
-Hook = Callable[..., None]
 
 
 def load(settings: Settings | None = None, **overrides) -> "Engine":
@@ -81,10 +81,11 @@ def write_outputs(a: Annotation, folder: Path, device: str, hook: Hook | None = 
     return OutputPaths(folder, {k: folder / n for k, n in names.items()})
 
 
-def predict(engine: "Engine", video: Path | VideoInfo, out_root: Path, hook: Hook | None = None,
+def predict(video: str | Path | VideoInfo, engine: "Engine", out_root: str | Path = ".", hook: Hook | None = None,
             folder: Path | None = None) -> tuple[Annotation, OutputPaths]:
     """Annotate `video` and write its outputs into `folder` (default: <out_root>/<file name>.emoannot).
-    A folder holding files emoannot did not write is refused before any work."""
+    A folder holding files emoannot did not write is refused before any work. The arguments come in
+    annotate's order: the video, then the engine."""
     path = video.path if isinstance(video, VideoInfo) else Path(video)
     folder = folder or output_folder(path, Path(out_root))
     check_outputs_free(folder, output_names(path.stem, engine.settings), (path,))
@@ -100,7 +101,7 @@ def plot(a: Annotation, path: str | Path | None = None):
     from emoannot.outputs.plot import check_plot_target, figure, plot_tables
 
     table = a.to_dataframe()
-    people = a.people_dataframe() if len(a.people) > 1 else None
+    people = a.people_dataframe() if len(a.tracked_people) > 1 else None
     if path is None:
         return figure([table], [a.info.path.stem], a.info.path.name, people)
     path = Path(path)

@@ -261,7 +261,7 @@ def annotate_one(engine: Engine, video: Path, info: VideoInfo | EmoannotError, o
     try:
         if isinstance(info, EmoannotError):
             raise info
-        a, paths = predict(engine, info, out_root, hook, folder=folder)
+        a, paths = predict(info, engine, out_root, hook, folder=folder)
     except EmoannotError as exc:
         return failed(video, folder, exc.stage or "unknown", str(exc))
     except Exception as exc:  # noqa: BLE001 - logged in failures.csv with the function that raised it

@@ -161,7 +161,7 @@ def predict(
                 if hook is not None:
                     hook.reset(f"{info.path.name}: ")
                 try:
-                    a, paths = run_predict(engine, info, out_root, checked_hook, folder=folder)
+                    a, paths = run_predict(info, engine, out_root, checked_hook, folder=folder)
                 except EmoannotError as exc:
                     _err(str(exc))
                     codes.append(exc.exit_code)
@@ -183,9 +183,9 @@ def _means(a) -> str:
 
     ok = np.isfinite(a.valence)
     people = ""
-    if a.settings.faces.people.value == "all":
-        people = f"{len(a.people)} {'person' if len(a.people) == 1 else 'people'}" + (
-            f", person {a.main_person}'s " if a.people else ", ")
+    if a.by_person:
+        n = len(a.tracked_people)
+        people = f"{n} {'person' if n == 1 else 'people'}" + (f", person {a.main_person}'s " if n else ", ")
     if not ok.any():
         return people + "no frame has a value"
     conf = np.nanmean(a.confidence[ok]) if np.isfinite(a.confidence[ok]).any() else float("nan")

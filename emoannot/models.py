@@ -59,3 +59,14 @@ def model_records(settings: Settings, with_fusion: bool = True, verify: bool = T
         ModelRecord("mediapipe face detection (short + full range)", "", "mediapipe package"),
         ModelRecord("mediapipe face landmarker v2 with blendshapes", landmarker_sha, str(landmarker)),
     )
+
+
+def load_fusion(folder: Path, fusion: Fusion, device: str = "cpu"):
+    """The fusion module of a weights set, on `device`, in eval mode -> (module, WeightsInfo)."""
+    from emoannot.model.fusions import build
+    from emoannot.model.weights import load_state
+
+    state, info = load_state(folder, Fusion(fusion).part)
+    module = build(fusion, info.card["config"])
+    module.load_state_dict(state)
+    return module.to(device).eval(), info

@@ -1,33 +1,32 @@
-"""The annotate pipeline: Path -> VideoInfo -> FaceTrack / Transcript -> ModalityFeatures -> Annotation.
+"""The annotate pipeline: Path -> VideoInfo -> FaceTrack / Transcript -> ModalityFeatures -> each person's
+fusion -> Annotation (emoannot.results).
 
-`Engine` holds the models (loaded once; the speech models and the word encoder on first use, so a video
-without speech never loads them) and runs the stages; writing files is the job of emoannot.outputs.
+`Engine` holds the models (emoannot.models names and loads them; the speech models and the word encoder
+load on first use, so a video without speech never loads them) and runs the stages, the faces beside the
+audio; writing files is the job of emoannot.outputs.
 """
 from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 import numpy as np
 
-from emoannot.config import AsrModel, Fusion, PeopleMode, Settings
-from emoannot.confidence import disagreement
+from emoannot.config import AsrModel, PeopleMode, Settings
 from emoannot.device import resolve_device
 from emoannot.faces import FaceDetector, empty_track, frame_selector, track_faces, track_people
 from emoannot.features import fit_ticks
-from emoannot.records import (SOURCE_NAMES, Annotation, FaceTrack, Frame, ModalityFeatures, ModelRecord, Person,
-                              PersonResult, Transcript, VideoInfo, emotion_labels)
+from emoannot.progress import Hook
+from emoannot.records import Annotation, Extracted, Frame, Person, PersonInput, Transcript, VideoInfo
 from emoannot.speakers import attribute, energy_track
 from emoannot.speech import SpeechModels, transcribe
-from emoannot.timeline import (EVIDENCE_S, n_ticks, segments_to_mask, tick_of_time, ticks_to_frames, video_end,
-                               within)
+from emoannot.results import to_annotation
+from emoannot.timeline import n_ticks, tick_of_time, video_end
 from emoannot.video import AUDIO_RATE, iter_frames, load_audio, probe
-
-Hook = Callable[..., None]
 
 
 def _no_hook(*_a, **_k) -> None:
@@ -65,42 +64,6 @@ def _timed_frames(frames: Iterator[Frame], timer: _Timer) -> Iterator[Frame]:
         yield f
 
 
-Features = tuple[ModalityFeatures, ModalityFeatures, ModalityFeatures]  #: visual, audio, text
-
-
-@dataclass(frozen=True)
-class PersonInput:
-    """One person's fusion input: their face, and the voice and words where they are the one speaking."""
-    person: Person
-    features: Features
-    speaking: np.ndarray  #: [K] bool
-
-
-@dataclass(frozen=True)
-class Extracted:
-    """Every stage up to the fusion input (what `emoannot train --format affwild2` caches). `track` and
-    `features` are the main person's (or, without people, the one face's with all the speech)."""
-    info: VideoInfo
-    track: FaceTrack
-    transcript: Transcript
-    features: Features
-    warnings: tuple[str, ...]
-    seconds: dict[str, float]
-    people: tuple[PersonInput, ...] = ()
-    main_person: int | None = None
-
-
-def load_fusion(folder: Path, fusion: Fusion, device: str = "cpu"):
-    """The fusion module of a weights set, on `device`, in eval mode -> (module, WeightsInfo)."""
-    from emoannot.model.fusions import build
-    from emoannot.model.weights import load_state
-
-    state, info = load_state(folder, Fusion(fusion).part)
-    module = build(fusion, info.card["config"])
-    module.load_state_dict(state)
-    return module.to(device).eval(), info
-
-
 class Engine:
     """All models of one Settings, loaded once; a context manager that closes mediapipe.
 
@@ -113,7 +76,7 @@ class Engine:
         from emoannot.model.expression import ExpressionCNN
         from emoannot.model.heads import head_from_state
         from emoannot.model.weights import load_state, read_registry, resolve_set
-        from emoannot.models import AUDIO_ENCODER_DEFAULT, landmarker_file, model_records
+        from emoannot.models import AUDIO_ENCODER_DEFAULT, landmarker_file, load_fusion, model_records
 
         self.settings = settings
         self.device = resolve_device(settings.device)
@@ -138,7 +101,6 @@ class Engine:
         encoder_model = AsrModel(audio_info.card.get("encoder", AUDIO_ENCODER_DEFAULT.value))
         self.encoder = AudioEncoder(encoder_model, int(self.audio_head.mean.shape[0]), self.device,
                                     share=self._shared_encoder)
-        self._words = None
         self.detector = FaceDetector(settings.faces)
         self.blendshapes = BlendshapeReader(landmarker_file(folder))
         self.closed = False
@@ -154,14 +116,12 @@ class Engine:
             return rec.model
         return None
 
-    @property
+    @cached_property
     def words(self):
         """The MiniLM word encoder, loaded when the first words need it."""
-        if self._words is None:
-            from emoannot.features.text import WordEncoder
+        from emoannot.features.text import WordEncoder
 
-            self._words = WordEncoder(self.device)
-        return self._words
+        return WordEncoder(self.device)
 
     def close(self) -> None:
         """Release mediapipe's models; a second call does nothing, and a closed engine refuses to annotate."""
@@ -228,17 +188,18 @@ class Engine:
                 frames = _timed_frames(iter_frames(info, self.settings.faces.max_side,
                                                    pixels=frame_selector(self.settings.faces)), timer)
                 total = info.estimated_frames or None
-                if people_mode:
+                if people_mode:  # everyone, or nobody (id 0: the voice and words alone)
                     times, people = track_people(frames, self.settings.faces, self.detector, hook, total,
                                                  self.blendshapes)
-                    track = people[0].track if people else empty_track(times)
-                else:
-                    track = track_faces(frames, self.settings.faces, self.detector, hook, total, self.blendshapes)
-                    people = ()
+                    people = people or (Person(0, empty_track(times), np.full(len(times), np.nan, np.float32)),)
+                else:  # the one face (id 1), found or not
+                    one = track_faces(frames, self.settings.faces, self.detector, hook, total, self.blendshapes)
+                    people = (Person(1, one, np.full(one.n_frames, np.nan, np.float32)),)
+                track = people[0].track  # the frame times and the tick count are the video's: any track's
             hook("faces", completed=track.n_frames, total=track.n_frames)
             with timer.stage("visual"):
                 visuals = [visual_features(p.track, self.cnn, self.device, self.visual_head) for p in people]
-                visual = visuals[0] if visuals else visual_features(track, self.cnn, self.device, self.visual_head)
+                visual = visuals[0]
             hook("speech", completed=0, total=1)
             transcript, audio_ticks, audio_mask, loudness, word_vectors = audio_future.result()
         hook("speech", completed=1, total=1)
@@ -246,7 +207,7 @@ class Engine:
         audio = audio_features(fit_ticks(audio_ticks, k), fit_ticks(audio_mask, k), self.audio_head)
         transcript = transcript.clipped(video_end(track.times))
         warnings.extend(transcript.warnings)
-        has_face = bool(track.present.any()) or bool(people)
+        has_face = any(p.track.present.any() for p in people)
         silent = "the video has no audio stream" if not info.has_audio else "no speech was found in the audio"
         if not has_face and not transcript.speech:
             warnings.append(f"{silent} and no face was found in any frame: valence/arousal are empty (no information).")
@@ -258,8 +219,10 @@ class Engine:
             warnings.append(f"only {track.n_frames} of about {info.duration_s * info.fps:.0f} frames could be decoded: "
                             "the file looks truncated or damaged; the outputs cover the decodable part.")
         text = text_features(transcript.words, k, word_vectors, self.text_head)
-        if not people:  # one face (or none): it gets all the speech
-            return Extracted(info, track, transcript, (visual, audio, text), tuple(warnings), timer.seconds)
+        seen = [p for p in people if p.id > 0 and p.track.present.any()]
+        if not people_mode or not seen:  # one face, or nobody in view: all the speech is theirs
+            inputs = (PersonInput(people[0], (visual, audio, text), audio.mask.copy()),)
+            return Extracted(info, transcript, inputs, tuple(warnings), timer.seconds)
         with timer.stage("speakers"):
             speaking = attribute(people, transcript.speech, track.times, loudness, k)
         inputs = tuple(PersonInput(p, (v, audio.only(speaking[p.id]), text.only(speaking[p.id])), speaking[p.id])
@@ -269,9 +232,9 @@ class Engine:
                             "words are given to no one, so valence/arousal come from the faces alone.")
         frame_tick = tick_of_time(track.times, k)
         # the main person: the one visible and speaking most (frames seen + frames speaking)
-        main = max(inputs, key=lambda x: int(x.person.track.present.sum()) + int(x.speaking[frame_tick].sum()))
-        return Extracted(info, main.person.track, transcript, main.features, tuple(warnings), timer.seconds, inputs,
-                         main.person.id)
+        main = max(range(len(inputs)), key=lambda i: int(inputs[i].person.track.present.sum())
+                   + int(inputs[i].speaking[frame_tick].sum()))
+        return Extracted(info, transcript, inputs, tuple(warnings), timer.seconds, main)
 
     def annotate(self, video: Path | VideoInfo, hook: Hook | None = None) -> Annotation:
         """Annotate one video (a path, or the VideoInfo of a file probed already)."""
@@ -282,23 +245,10 @@ class Engine:
         ex = self.extract(video, hook)
         timer = _Timer()
         timer.seconds = dict(ex.seconds)
-        with timer.stage("fusion"):
-            if ex.people:
-                person_out = {x.person.id: fuse(self.fusion, x.features, self.device) for x in ex.people}
-                tick_va, tick_probs = person_out[ex.main_person]
-            else:
-                tick_va, tick_probs = fuse(self.fusion, ex.features, self.device)
+        with timer.stage("fusion"):  # each person's own fusion
+            fused = [fuse(self.fusion, x.features, self.device) for x in ex.people]
         (hook or _no_hook)("fusion", completed=1, total=1)
-        a = to_annotation(ex, tick_va, timer.seconds, self.models, self.settings, tick_probs, self.classes)
-        if not ex.people:
-            return a
-        people = []
-        for x in ex.people:
-            fv = frame_values(ex.track.times, x.features, *person_out[x.person.id])
-            speaking = x.speaking[tick_of_time(ex.track.times, len(x.speaking))]
-            people.append(PersonResult(x.person.id, x.person.track, fv.valence, fv.arousal, fv.sources, speaking,
-                                       emotion_labels(fv.probs, self.classes, len(ex.track.times))))
-        return replace(a, people=tuple(people), main_person=ex.main_person)
+        return to_annotation(ex, fused, timer.seconds, self.models, self.settings, self.classes)
 
 
 def _looks_truncated(info: VideoInfo, times: np.ndarray) -> bool:
@@ -311,73 +261,3 @@ def _looks_truncated(info: VideoInfo, times: np.ndarray) -> bool:
     return end < 0.9 * stated and info.start_s + end < 0.9 * stated
 
 
-@dataclass(frozen=True)
-class FrameValues:
-    """The fusion's per-tick output on the frames (frame_values)."""
-    valence: np.ndarray  #: [N] float32, NaN without evidence
-    arousal: np.ndarray  #: [N] float32
-    sources: tuple[str, ...]  #: [N]
-    tick_va: np.ndarray  #: [K, 2], the no-evidence ticks emptied
-    probs: np.ndarray | None  #: [N, C] category probabilities, NaN rows without evidence
-
-
-def frame_values(times: np.ndarray, features: Features, tick_va: np.ndarray,
-                 tick_probs: np.ndarray | None = None) -> FrameValues:
-    """Per-tick fusion -> one value per decoded frame (emoannot.timeline's convention), NaN where no modality
-    is within EVIDENCE_S, and the modalities present at each frame. Category probabilities are interpolated
-    like valence and renormalised."""
-    # no information, no number: a frame gets a value only with some modality within EVIDENCE_S of it
-    evidence = within(np.logical_or.reduce([f.mask for f in features]), EVIDENCE_S)
-    tick_va = np.where(evidence[:, None], tick_va, np.nan).astype(np.float32)
-    filled = _nearest_filled(tick_va)
-    tick = tick_of_time(times, len(tick_va))
-    known = evidence[tick]
-    valence = np.where(known, np.clip(ticks_to_frames(times, filled[:, 0]), -1, 1), np.nan).astype(np.float32)
-    arousal = np.where(known, np.clip(ticks_to_frames(times, filled[:, 1]), -1, 1), np.nan).astype(np.float32)
-    probs = None
-    if tick_probs is not None:
-        p = _nearest_filled(np.where(evidence[:, None], tick_probs, np.nan))
-        p = np.stack([ticks_to_frames(times, p[:, c]) for c in range(p.shape[1])], 1).clip(0, None)
-        p = p / np.maximum(p.sum(1, keepdims=True), 1e-9)
-        probs = np.where(known[:, None], p, np.nan).astype(np.float32)
-    present = np.stack([f.mask[tick] for f in features], 1)
-    names = [SOURCE_NAMES[f.name] for f in features]
-    sources = tuple("+".join(n for n, p in zip(names, row) if p) for row in present)
-    return FrameValues(valence, arousal, sources, tick_va, probs)
-
-
-def to_annotation(ex: Extracted, tick_va: np.ndarray, seconds: dict[str, float],
-                  models: tuple[ModelRecord, ...], settings: Settings, tick_probs: np.ndarray | None = None,
-                  classes: tuple[str, ...] = ()) -> Annotation:
-    """Per-tick results -> one value per decoded frame (emoannot.timeline's convention)."""
-    times = ex.track.times
-    speech = segments_to_mask(ex.transcript.speech, times)
-    word = [""] * len(times)
-    for w in ex.transcript.words:  # frames are sorted by time: two binary searches per word
-        for i in range(int(np.searchsorted(times, w.start)), int(np.searchsorted(times, w.end))):
-            word[i] = w.text.strip()
-    tick = tick_of_time(times, len(tick_va))
-    per_mod: dict[str, np.ndarray] = {}
-    for f in ex.features:
-        va = np.where(f.mask[:, None], f.va, np.nan)[tick]
-        per_mod[f"valence_{f.name}"] = va[:, 0].astype(np.float32)
-        per_mod[f"arousal_{f.name}"] = va[:, 1].astype(np.float32)
-    fv = frame_values(times, ex.features, tick_va, tick_probs)
-    disagree = disagreement(times, per_mod)
-    return Annotation(
-        info=ex.info, times=times, valence=fv.valence, arousal=fv.arousal, faces=ex.track, speech=speech,
-        word=tuple(word), per_modality=per_mod, transcript=ex.transcript, tick_va=fv.tick_va,
-        warnings=ex.warnings + ((disagree,) if disagree else ()), seconds=seconds, models=models, settings=settings,
-        sources=fv.sources,
-        classes=classes if fv.probs is not None else (), emotion_probs=fv.probs)
-
-
-def _nearest_filled(x: np.ndarray) -> np.ndarray:
-    """NaN rows replaced by the nearest finite row (so that interpolation reaches an evidence boundary)."""
-    ok = np.isfinite(x).all(1)
-    if ok.all() or not ok.any():
-        return np.nan_to_num(x)
-    idx, at = np.flatnonzero(ok), np.arange(len(x))
-    pos = np.searchsorted(idx, at)
-    left, right = idx[np.clip(pos - 1, 0, len(idx) - 1)], idx[np.clip(pos, 0, len(idx) - 1)]
-    return x[np.where(np.abs(at - left) <= np.abs(right - at), left, right)]

@@ -10,7 +10,14 @@ import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Literal, Union
+from typing import Callable, Iterator, Literal, Protocol, Union
+
+class Hook(Protocol):
+    """What the stages report progress to: hook(stage, completed=..., total=...) (total None: unknown). One
+    protocol for the library (emoannot.annotate's `hook`), the pipeline's stages and the CLI's bars."""
+
+    def __call__(self, stage: str, completed: int = 0, total: int | None = None) -> None: ...
+
 
 STAGE_LABELS = {"probe": "probe", "faces": "decode + faces", "speech": "voice + ASR", "fusion": "fusion",
                 "video": "annotated video"}

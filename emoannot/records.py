@@ -37,7 +37,7 @@ CSV_COLUMNS = ("frame", "time_s", "valence", "arousal", "confidence", "emotion",
                "face_x", "face_y", "face_w", "face_h", "speech", "word", "sources")
 #: `<name>.people.csv`'s columns, in order (README: "Several people")
 PEOPLE_COLUMNS = ("frame", "time_s", "person", "valence", "arousal", "emotion", "sources", "face", "face_score",
-                  "face_x", "face_y", "face_w", "face_h", "speaking", "word")
+                  "face_x", "face_y", "face_w", "face_h", "speaking", "word", "confidence", "emotion_p")
 #: how each modality is named in the `sources` column
 SOURCE_NAMES = {"visual": "face", "audio": "voice", "text": "words"}
 
@@ -184,55 +184,28 @@ class ModalityFeatures:
 
 @dataclass(frozen=True)
 class PersonResult:
-    """One person's annotation (Annotation.people): their own fusion, with the voice and words only where
-    they are the one speaking."""
-    id: int
+    """One person's annotation, the unit of a result (Annotation.people): their face track and their own
+    fusion, with the voice and words only where they are the one speaking (with --people main, the one face
+    and all the speech). N = decoded frames, K = ticks."""
+    id: int  #: 1, 2, ... in order of first appearance (the one face of --people main is 1)
+    times: np.ndarray  #: [N] float64 seconds (the video's frame times)
     track: FaceTrack
-    valence: np.ndarray  #: [N] float32, NaN without evidence
-    arousal: np.ndarray  #: [N] float32
-    sources: tuple[str, ...]  #: [N]
-    speaking: np.ndarray  #: [N] bool, this person is the one speaking
-    emotion: tuple[str, ...] = ()  #: [N] most probable category ('' without evidence or category head)
+    valence: np.ndarray  #: [N] float32 in [-1, 1], NaN without evidence
+    arousal: np.ndarray  #: [N] float32, NaN without evidence
+    sources: tuple[str, ...]  #: [N] modalities present at each frame, joined by "+" ("" none)
+    speaking: np.ndarray  #: [N] bool, this person is the one speaking (--people main: inside speech)
+    per_modality: dict[str, np.ndarray] = field(default_factory=dict)  #: "valence_visual" -> [N], NaN absent
+    tick_va: np.ndarray | None = None  #: [K, 2] the fusion's output at the model rate (NaN without evidence)
+    classes: tuple[str, ...] = ()  #: the fusion's emotion categories (none: weights without a category head)
+    emotion_probs: np.ndarray | None = None  #: [N, len(classes)] float32, NaN without evidence
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.times.shape[0])
 
     @property
     def coverage(self) -> float:
         return self.track.coverage
-
-
-@dataclass(frozen=True)
-class ModelRecord:
-    """A model a result was made with (listed in the manifest, compared by batch --resume)."""
-    name: str
-    sha256: str
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class Annotation:
-    """The result of annotating one video: everything the writers need. N = decoded frames, K = ticks.
-
-    valence/arousal are NaN where no modality is present within EVIDENCE_S of the frame: no information,
-    no number. `sources` names the modalities present at each frame ("face+voice+words", "face", "")."""
-    info: VideoInfo
-    times: np.ndarray  #: [N] float64 seconds
-    valence: np.ndarray  #: [N] float32 in [-1, 1], NaN without evidence
-    arousal: np.ndarray  #: [N] float32, NaN without evidence
-    faces: FaceTrack
-    speech: np.ndarray  #: [N] bool, inside a voice-activity segment
-    word: tuple[str, ...]  #: [N] word being spoken ('' otherwise)
-    per_modality: dict[str, np.ndarray]  #: e.g. "valence_visual" -> [N] float32, nan where absent
-    transcript: Transcript
-    tick_va: np.ndarray  #: [K, 2] fused prediction at the model rate (NaN without evidence)
-    warnings: tuple[str, ...]
-    seconds: dict[str, float]
-    models: tuple[ModelRecord, ...]
-    settings: Settings = field(default_factory=Settings)
-    sources: tuple[str, ...] = ()  #: [N] modalities present at each frame, joined by "+"
-    #: every tracked person (settings.people == "all"); the fields above are the main person's
-    people: tuple[PersonResult, ...] = ()
-    main_person: int | None = None  #: the id of the person the fields above describe
-    classes: tuple[str, ...] = ()  #: the fusion's emotion categories (none: weights without a category head)
-    emotion_probs: np.ndarray | None = None  #: [N, len(classes)] float32 probabilities, NaN without evidence
 
     @property
     def emotion(self) -> tuple[str, ...]:
@@ -254,6 +227,73 @@ class Annotation:
 
         return frame_confidence(self.times, self.valence, self.sources, self.per_modality, self.emotion_probs)
 
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """A model a result was made with (listed in the manifest, compared by batch --resume)."""
+    name: str
+    sha256: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """The result of annotating one video: what the video shares (its frames, speech, words, warnings,
+    models, settings) and its people, each a PersonResult with their own values; everything the writers
+    need. N = decoded frames, K = ticks.
+
+    `people` holds one person under --people main (the one face, possibly never seen) and everyone tracked
+    under --people all; `main` is the index of the main person (the one visible and speaking most), whose
+    values `valence`, `arousal`, `faces`, ... and `<name>.csv` give. A frame's valence/arousal are NaN where
+    no modality is present within EVIDENCE_S of it: no information, no number."""
+    info: VideoInfo
+    times: np.ndarray  #: [N] float64 seconds
+    speech: np.ndarray  #: [N] bool, inside a voice-activity segment
+    word: tuple[str, ...]  #: [N] word being spoken ('' otherwise)
+    transcript: Transcript
+    people: tuple[PersonResult, ...]
+    warnings: tuple[str, ...]
+    seconds: dict[str, float]
+    models: tuple[ModelRecord, ...]
+    settings: Settings = field(default_factory=Settings)
+    classes: tuple[str, ...] = ()  #: the fusion's emotion categories (none: weights without a category head)
+    main: int = 0  #: index into `people` of the main person
+
+    @property
+    def person(self) -> PersonResult:
+        """The main person."""
+        return self.people[self.main]
+
+    @property
+    def by_person(self) -> bool:
+        """--people all: every person is reported (people.csv, ids in the overlay, report and ELAN)."""
+        from emoannot.config import PeopleMode
+
+        return self.settings.faces.people == PeopleMode.all
+
+    @property
+    def tracked_people(self) -> tuple[PersonResult, ...]:
+        """The people --people all reports: everyone seen (none under --people main, and none when nobody was
+        in view: the one person is then id 0, the voice and words alone)."""
+        return tuple(p for p in self.people if p.id > 0) if self.by_person else ()
+
+    @property
+    def main_person(self) -> int | None:
+        """The main person's id under --people all (None under --people main, or when nobody was seen)."""
+        return self.person.id if self.by_person and self.person.id > 0 else None
+
+    # the main person's values, as before people were the unit: the public API and <name>.csv read these
+    valence = property(lambda self: self.person.valence, doc="[N] float32 in [-1, 1], NaN without evidence")
+    arousal = property(lambda self: self.person.arousal, doc="[N] float32, NaN without evidence")
+    faces = property(lambda self: self.person.track, doc="the main person's FaceTrack")
+    sources = property(lambda self: self.person.sources, doc="[N] modalities present at each frame")
+    per_modality = property(lambda self: self.person.per_modality, doc='"valence_visual" -> [N], NaN absent')
+    tick_va = property(lambda self: self.person.tick_va, doc="[K, 2] fused prediction at the model rate")
+    emotion_probs = property(lambda self: self.person.emotion_probs, doc="[N, C] category probabilities")
+    emotion = property(lambda self: self.person.emotion, doc="[N] the most probable category ('' none)")
+    emotion_p = property(lambda self: self.person.emotion_p, doc="[N] that category's probability")
+    confidence = property(lambda self: self.person.confidence, doc="[N] confidence (emoannot.confidence)")
+
     @property
     def n_frames(self) -> int:
         return int(self.times.shape[0])
@@ -266,70 +306,59 @@ class Annotation:
         return video_end(self.times)
 
     def to_dataframe(self, extra: bool = False, *, extra_columns: bool | None = None):
-        """The per-frame table of `<name>.csv` as a pandas DataFrame (columns: CSV_COLUMNS, then with `extra`
-        what --extra-columns adds: each modality's own estimate, p_<category>, the bs_* blendshapes).
+        """The per-frame table of `<name>.csv` (the main person) as a pandas DataFrame: CSV_COLUMNS, then with
+        `extra` what --extra-columns adds: each modality's own estimate, p_<category>, the bs_* blendshapes.
         `extra_columns=` is the same switch under the CLI option's name."""
-        import pandas as pd
-
-        extra_columns = extra if extra_columns is None else extra_columns
-        box = self.faces.box
-        df = pd.DataFrame({
-            "frame": np.arange(self.n_frames),
-            "time_s": np.round(self.times, 6),
-            "valence": np.round(self.valence, 4),
-            "arousal": np.round(self.arousal, 4),
-            "confidence": np.round(self.confidence, 4),
-            "emotion": list(self.emotion),
-            "emotion_p": np.round(self.emotion_p, 4),
-            "face": self.faces.present.astype(int),
-            "face_score": np.round(self.faces.score, 4),
-            "face_x": np.round(box[:, 0], 1),
-            "face_y": np.round(box[:, 1], 1),
-            "face_w": np.round(box[:, 2], 1),
-            "face_h": np.round(box[:, 3], 1),
-            "speech": self.speech.astype(int),
-            "word": list(self.word),
-            "sources": list(self.sources) if self.sources else [""] * self.n_frames,
-        })
-        if extra_columns:
-            for name, values in self.per_modality.items():
-                df[name] = np.round(values, 4)
-            if self.emotion_probs is not None:
-                for i, c in enumerate(self.classes):
-                    df[f"p_{c}"] = np.round(self.emotion_probs[:, i], 4)
-            _add_blendshape_columns(df, self.faces)
-        return df
+        return person_table(self, self.person, CSV_COLUMNS, extra if extra_columns is None else extra_columns)
 
     def people_dataframe(self, extra_columns: bool = False):
-        """The table of `<name>.people.csv`: one row per frame and person (columns: PEOPLE_COLUMNS; with
-        `extra_columns` each person's blendshape columns)."""
+        """The table of `<name>.people.csv`: one row per frame and person (PEOPLE_COLUMNS, then with
+        `extra_columns` the same extra columns as the CSV, each person's own)."""
         import pandas as pd
 
-        parts = []
-        for p in self.people:
-            box = p.track.box
-            parts.append(pd.DataFrame({
-                "frame": np.arange(self.n_frames),
-                "time_s": np.round(self.times, 6),
-                "person": p.id,
-                "valence": np.round(p.valence, 4),
-                "arousal": np.round(p.arousal, 4),
-                "emotion": list(p.emotion) if p.emotion else [""] * self.n_frames,
-                "sources": list(p.sources),
-                "face": p.track.present.astype(int),
-                "face_score": np.round(p.track.score, 4),
-                "face_x": np.round(box[:, 0], 1),
-                "face_y": np.round(box[:, 1], 1),
-                "face_w": np.round(box[:, 2], 1),
-                "face_h": np.round(box[:, 3], 1),
-                "speaking": p.speaking.astype(int),
-                "word": [w if s else "" for w, s in zip(self.word, p.speaking)],
-            }))
-            if extra_columns:
-                _add_blendshape_columns(parts[-1], p.track)
-        if not parts:
+        if not self.tracked_people:
             return pd.DataFrame(columns=list(PEOPLE_COLUMNS))
+        parts = [person_table(self, p, PEOPLE_COLUMNS, extra_columns) for p in self.tracked_people]
         return pd.concat(parts).sort_values(["frame", "person"], kind="stable").reset_index(drop=True)
+
+
+def person_table(a: Annotation, p: PersonResult, columns: tuple[str, ...], extra: bool = False):
+    """One person's frames as a table with `columns` (CSV_COLUMNS or PEOPLE_COLUMNS: the one table builder of
+    both CSVs), then with `extra` their per-modality estimates, category probabilities and blendshapes."""
+    import pandas as pd
+
+    n, box = a.n_frames, p.track.box
+    makers = {
+        "frame": lambda: np.arange(n),
+        "time_s": lambda: np.round(a.times, 6),
+        "person": lambda: np.full(n, p.id),
+        "valence": lambda: np.round(p.valence, 4),
+        "arousal": lambda: np.round(p.arousal, 4),
+        "confidence": lambda: np.round(p.confidence, 4),
+        "emotion": lambda: list(p.emotion),
+        "emotion_p": lambda: np.round(p.emotion_p, 4),
+        "face": lambda: p.track.present.astype(int),
+        "face_score": lambda: np.round(p.track.score, 4),
+        "face_x": lambda: np.round(box[:, 0], 1),
+        "face_y": lambda: np.round(box[:, 1], 1),
+        "face_w": lambda: np.round(box[:, 2], 1),
+        "face_h": lambda: np.round(box[:, 3], 1),
+        "speech": lambda: a.speech.astype(int),
+        "speaking": lambda: p.speaking.astype(int),
+        # the video's table has every word; a person's rows have the words they speak
+        "word": lambda: list(a.word) if "speaking" not in columns else [w if s else "" for w, s in
+                                                                         zip(a.word, p.speaking)],
+        "sources": lambda: list(p.sources) if p.sources else [""] * n,
+    }
+    df = pd.DataFrame({c: makers[c]() for c in columns})
+    if extra:
+        for name, values in p.per_modality.items():
+            df[name] = np.round(values, 4)
+        if p.emotion_probs is not None:
+            for i, c in enumerate(p.classes):
+                df[f"p_{c}"] = np.round(p.emotion_probs[:, i], 4)
+        _add_blendshape_columns(df, p.track)
+    return df
 
 
 def _add_blendshape_columns(df, track: FaceTrack) -> None:
@@ -347,3 +376,37 @@ def emotion_labels(probs: np.ndarray | None, classes: tuple[str, ...], n: int) -
     ok = np.isfinite(probs).all(1)
     best = np.argmax(np.nan_to_num(probs, nan=-1.0), axis=1)
     return tuple(classes[b] if k else "" for b, k in zip(best, ok))
+
+
+Features = tuple[ModalityFeatures, ModalityFeatures, ModalityFeatures]  #: visual, audio, text
+
+
+@dataclass(frozen=True)
+class PersonInput:
+    """One person's fusion input: their face, and the voice and words where they are the one speaking."""
+    person: Person
+    features: Features
+    speaking: np.ndarray  #: [K] bool
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """Every stage up to the fusion input (what `emoannot train --format affwild2` caches): the video's
+    probe and transcript, and each person's fusion input: the one face with all the speech under --people
+    main; under --people all everyone tracked, with the voice and words where they speak (or, when nobody
+    is seen, one person of id 0: nobody in view, the voice and words alone). `main` indexes the main
+    person, whose `track` and `features` these properties give."""
+    info: VideoInfo
+    transcript: Transcript
+    people: tuple[PersonInput, ...]
+    warnings: tuple[str, ...]
+    seconds: dict[str, float]
+    main: int = 0
+
+    @property
+    def track(self) -> FaceTrack:
+        return self.people[self.main].person.track
+
+    @property
+    def features(self) -> Features:
+        return self.people[self.main].features

@@ -43,6 +43,52 @@ ENERGY_RATE = 100  #: energy_track values per second
 ENERGY_WINDOW_S = 0.08
 
 
+# --- mouth movement (measured by faces.people at every frame) -------------------------------------------------
+#: the mouth region (x0, x1, y0, y1 as fractions of the face box: the lower half, its middle 60 %) and the
+#: eyes region, and the sizes (w, h) they are compared at
+MOUTH_REGION, MOUTH_SIZE = (0.2, 0.8, 0.55, 1.05), (48, 32)
+EYES_REGION, EYES_SIZE = (0.1, 0.9, 0.15, 0.45), (32, 16)
+#: Farneback optical flow on those patches: pyramid scale, levels, window, iterations, poly_n, poly_sigma. Only
+#: the mean flow of the eyes patch is used (the head's movement): a coarser patch and one pass give it at a
+#: third of the cost, with the same speaker attribution on the 45 benchmark clips (benchmarks/people.py)
+MOUTH_FLOW, EYES_FLOW = (0.5, 2, 9, 2, 5, 1.1), (0.5, 1, 7, 1, 5, 1.1)
+#: eyes-patch pixels -> mouth-patch pixels, x and y (the two regions have different sizes in the face box)
+EYES_TO_MOUTH = (np.array(MOUTH_SIZE, np.float32) / np.subtract(MOUTH_REGION[1::2], MOUTH_REGION[::2])
+                 * np.subtract(EYES_REGION[1::2], EYES_REGION[::2]) / np.array(EYES_SIZE)).astype(np.float32)
+
+
+def mouth_patches(rgb: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The mouth region and the eyes region of a face, small and grey, at MOUTH_SIZE and EYES_SIZE (None when
+    either is a sliver)."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    x, y, bw, bh = box
+    out = []
+    for (fx0, fx1, fy0, fy1), size in ((MOUTH_REGION, MOUTH_SIZE), (EYES_REGION, EYES_SIZE)):
+        x0, x1 = int(max(0, x + fx0 * bw)), int(min(w, x + fx1 * bw))
+        y0, y1 = int(max(0, y + fy0 * bh)), int(min(h, y + fy1 * bh))
+        if y1 - y0 < 4 or x1 - x0 < 4:
+            return None
+        out.append(cv2.resize(cv2.cvtColor(rgb[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY), size, interpolation=cv2.INTER_AREA))
+    return out[0], out[1]
+
+
+def mouth_motion(prev: tuple[np.ndarray, np.ndarray] | None, now: tuple[np.ndarray, np.ndarray] | None) -> float:
+    """How much the mouth moved between two frames' mouth_patches beyond what the whole face moved: the mean
+    length of the optical flow in the mouth region once the mean flow of the eyes region (the head moving, the
+    camera panning) is taken away; in pixels of the 48 x 32 mouth patch, so the same for near and far faces
+    (NaN without both frames)."""
+    import cv2
+
+    if prev is None or now is None:
+        return float("nan")
+    mouth = cv2.calcOpticalFlowFarneback(prev[0], now[0], None, *MOUTH_FLOW, 0)
+    eyes = cv2.calcOpticalFlowFarneback(prev[1], now[1], None, *EYES_FLOW, 0)
+    rel = mouth - eyes.reshape(-1, 2).mean(axis=0) * EYES_TO_MOUTH
+    return float(np.hypot(rel[..., 0], rel[..., 1]).mean())
+
+
 def energy_track(audio: np.ndarray, rate: int) -> np.ndarray:
     """Log RMS loudness of `audio`, ENERGY_RATE values per second (value i centred at i / ENERGY_RATE s)."""
     hop, half = rate // ENERGY_RATE, int(rate * ENERGY_WINDOW_S / 2)

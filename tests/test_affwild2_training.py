@@ -12,7 +12,7 @@ from emoannot.labels import va_point
 from emoannot.train.affwild2 import find_items, to_windows, video_features
 from emoannot.train.corpora import CREMA
 
-from conftest import CREMA as CREMA_DIR, count_frames, ffmpeg, need
+from helpers import CREMA as CREMA_DIR, count_frames, ffmpeg, need
 
 pytestmark = pytest.mark.slow  # loads the full model set (whisper, MiniLM) or trains
 

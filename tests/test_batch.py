@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from emoannot.batch import BATCH_MANIFEST
 from emoannot.cli import app
 
-from conftest import CREMA, need
+from helpers import CREMA, need
 
 pytestmark = pytest.mark.slow  # loads the full model set (whisper, MiniLM) or trains
 

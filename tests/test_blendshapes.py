@@ -16,7 +16,7 @@ from emoannot.features.blendshapes import (COLUMNS, FACE_PX, LANDMARKER_CARD, LA
                                            REGION_SIZE, BlendshapeReader, fer_region, landmarker_path)
 from emoannot.model.weights import shipped_dir
 
-from conftest import SHARED, count_frames, need
+from helpers import SHARED, count_frames, need
 
 MEAD = SHARED / "data" / "real" / "mead"
 
@@ -91,7 +91,7 @@ def test_the_landmarker_is_checked_against_its_card(tmp_path):
 def test_extra_columns_write_the_blendshapes_empty_without_a_face(tiny_weights, tmp_path):
     """With --extra-columns, <name>.csv and <name>.people.csv carry the 51 bs_* columns: numbers in [0, 1] on
     frames with the face, empty cells on the frames without it (a MEAD clip, then two seconds of grey)."""
-    from conftest import ffmpeg
+    from helpers import ffmpeg
     from emoannot.cli import app
 
     clip = tmp_path / "face then grey.mp4"

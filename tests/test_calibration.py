@@ -7,7 +7,7 @@ import pytest
 
 from emoannot.labels import FACE_CLASSES, va_point
 
-from conftest import SHARED, need
+from helpers import SHARED, need
 
 pytestmark = pytest.mark.slow  # loads FER2013 and runs the expression CNN on its test split
 

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from conftest import CREMA, MEDIA, ROOT, need
+from helpers import CREMA, MEDIA, ROOT, need
 
 pytestmark = pytest.mark.slow  # loads the full model set (whisper, MiniLM) or trains
 
@@ -30,7 +30,7 @@ def test_default_weights_read_real_neutral_faces_and_calm_voices_as_neutral(engi
     import numpy as np
 
     import emoannot
-    from conftest import SHARED
+    from helpers import SHARED
 
     real = SHARED / "data" / "real"
     means = {}

@@ -7,7 +7,7 @@ from emoannot.config import Settings
 from emoannot.errors import DeviceError
 from emoannot.device import resolve_device
 
-from conftest import EXAMPLE
+from helpers import EXAMPLE
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 

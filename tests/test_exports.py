@@ -21,7 +21,7 @@ import emoannot
 from emoannot.api import write_outputs
 from emoannot.config import OutputFormat
 
-from conftest import EXAMPLE, ffmpeg
+from helpers import EXAMPLE, ffmpeg
 
 ALL = (OutputFormat.all,)  #: every format: Settings expands it
 

@@ -15,7 +15,7 @@ from emoannot.cli import SHARED_OPTIONS, app
 from emoannot.labels import FACE_CLASSES
 from emoannot.records import CSV_COLUMNS
 
-from conftest import EXAMPLE, count_frames
+from helpers import EXAMPLE, count_frames
 
 runner = CliRunner()
 
@@ -32,7 +32,7 @@ def test_public_api_annotates_and_gives_a_dataframe(tiny_weights, silent_video):
     df = a.to_dataframe()
     assert tuple(df.columns) == CSV_COLUMNS and len(df) == count_frames(silent_video)
     assert a.faces.coverage > 0.9 and not a.speech.any() and a.transcript.words == ()
-    assert engine.speech._recogniser is None and engine._words is None  # never needed: never loaded
+    assert engine.speech.loaded_recogniser() is None and "words" not in vars(engine)  # never needed: never loaded
     assert {"probe", "decode+faces", "visual", "speech", "fusion"} <= set(a.seconds)
 
 
@@ -188,7 +188,7 @@ def test_cli_batch_with_tiny_weights(tiny_weights, silent_video, tmp_path, monke
 def test_plot_redraws_from_a_csv(tiny_engine, silent_video, tmp_path):
     from emoannot.api import predict
 
-    _, paths = predict(tiny_engine, silent_video, tmp_path)
+    _, paths = predict(silent_video, tiny_engine, tmp_path)
     out = tmp_path / "again.png"
     result = runner.invoke(app, ["plot", str(paths.csv), "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -198,7 +198,7 @@ def test_plot_redraws_from_a_csv(tiny_engine, silent_video, tmp_path):
 def test_no_information_gives_no_number(tiny_engine, tmp_path):
     """A grey video with a silent audio track: no face, no speech, so no valence or arousal anywhere; the
     writers show the gap instead of a guess."""
-    from conftest import ffmpeg
+    from helpers import ffmpeg
     from emoannot.config import OutputFormat
 
     grey = tmp_path / "grey.mp4"
@@ -223,7 +223,7 @@ def test_no_information_gives_no_number(tiny_engine, tmp_path):
 
 def test_values_reach_one_second_beyond_the_evidence(tiny_engine, tmp_path):
     """Face for the first 3 s, then grey: values end about 1 s after the face does; sources say face."""
-    from conftest import ffmpeg
+    from helpers import ffmpeg
 
     clip = tmp_path / "face_then_grey.mp4"
     ffmpeg("-i", str(EXAMPLE), "-f", "lavfi", "-i", "color=c=gray:s=480x360:d=4:r=30", "-filter_complex",

@@ -16,7 +16,7 @@ from emoannot.labels import FACE_CLASSES
 from emoannot.model.fusions import build, config_class
 from emoannot.records import CSV_COLUMNS
 
-from conftest import CREMA, EXAMPLE, need
+from helpers import CREMA, EXAMPLE, need
 
 runner = CliRunner()
 DIMS = (6 + 3, 5 + 3, 4 + 3)
@@ -127,7 +127,7 @@ def test_each_fusion_writes_an_emotion_column_on_a_real_clip(fusion, tiny_weight
     """Plumbing with random weights on the example clip (speech, words and a face): the emotion column,
     p_<class> columns that sum to 1, empty exactly where valence is empty, the manifest names the fusion."""
     with emoannot.load(device="cpu", weights=str(tiny_weights), fusion=fusion, extra_columns=True) as engine:
-        a, paths = emoannot.predict(engine, EXAMPLE, tmp_path)
+        a, paths = emoannot.predict(EXAMPLE, engine, tmp_path)
     df = pd.read_csv(paths.csv, keep_default_na=False, na_values=[""])
     assert tuple(df.columns[: len(CSV_COLUMNS)]) == CSV_COLUMNS
     probs = df[[f"p_{c}" for c in FACE_CLASSES]]

@@ -21,7 +21,7 @@ from emoannot.cli import app
 from emoannot.errors import DataError, InputError, OutputError
 from emoannot.timeline import video_ticks
 
-from conftest import EXAMPLE, MEDIA, count_frames, ffmpeg, need
+from helpers import EXAMPLE, MEDIA, count_frames, ffmpeg, need
 
 runner = CliRunner()
 
@@ -104,7 +104,7 @@ def test_cover_art_is_not_a_video(media):
 
 
 def test_audio_past_the_video_end_is_not_counted(tiny_engine, media, tmp_path):
-    a, paths = emoannot.predict(tiny_engine, media / "audio_longer.mp4", tmp_path)
+    a, paths = emoannot.predict(media / "audio_longer.mp4", tiny_engine, tmp_path)
     end = a.duration_s
     assert end < 1.5
     manifest = json.loads(paths.manifest.read_text())
@@ -235,7 +235,7 @@ def test_sigterm_while_predict_writes_leaves_no_partial_folder(tiny_weights, tmp
 
 # ----------------------------------------------------------------------------- 10-13: one clear line
 def _csv(tmp_path, tiny_engine, silent_video):
-    _, paths = emoannot.predict(tiny_engine, silent_video, tmp_path / "res")
+    _, paths = emoannot.predict(silent_video, tiny_engine, tmp_path / "res")
     return paths.csv
 
 

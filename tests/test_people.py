@@ -13,7 +13,7 @@ import pytest
 import emoannot
 from emoannot.records import PEOPLE_COLUMNS
 
-from conftest import SHARED, ffmpeg, need
+from helpers import SHARED, ffmpeg, need
 
 REAL = SHARED / "data" / "real"
 SIDE = 360  #: each clip is scaled to SIDE x SIDE; the talking head is on the left unless said otherwise
@@ -234,7 +234,7 @@ def test_people_all_keeps_the_face_of_a_clip_shorter_than_the_flicker_rule(tiny_
     from typer.testing import CliRunner
 
     from emoannot.cli import app
-    from conftest import EXAMPLE
+    from helpers import EXAMPLE
 
     clip = tmp_path / "oneframe.mp4"
     ffmpeg("-i", str(EXAMPLE), "-frames:v", "1", "-an", "-c:v", "libx264", "-pix_fmt", "yuv420p", str(clip))
@@ -253,7 +253,7 @@ def test_a_group_shot_finds_every_face(tiny_weights, tmp_path):
     import cv2
 
     from emoannot.video import iter_frames, probe
-    from conftest import ffmpeg
+    from helpers import ffmpeg
 
     tiles = [next(iter(iter_frames(probe(p), 256, ahead=0))).rgb
              for p in sorted(need(SHARED / "data" / "real" / "mead").glob("*.mp4"))]

@@ -11,7 +11,7 @@ from emoannot.api import predict
 from emoannot.cli import app
 from emoannot.outputs.csv import COLUMNS
 
-from conftest import CREMA, EXAMPLE, MEDIA, count_frames, need
+from helpers import CREMA, EXAMPLE, MEDIA, count_frames, need
 
 pytestmark = pytest.mark.slow  # loads the full model set (whisper, MiniLM) or trains
 
@@ -78,7 +78,7 @@ def test_predict_crema_clip_with_video(tmp_path):
 
 def test_no_face_anywhere_keeps_every_row(engine, tmp_path):
     video = need(MEDIA / "no_face.mp4")
-    a, paths = predict(engine, video, tmp_path)
+    a, paths = predict(video, engine, tmp_path)
     df, manifest = read_outputs(paths.folder, "no_face")
     check_table(df, count_frames(video))
     assert df["face"].sum() == 0
@@ -86,7 +86,7 @@ def test_no_face_anywhere_keeps_every_row(engine, tmp_path):
 
 
 def test_no_audio_stream_runs_visual_only(engine, no_audio_video, tmp_path):
-    a, paths = predict(engine, no_audio_video, tmp_path)
+    a, paths = predict(no_audio_video, engine, tmp_path)
     df, manifest = read_outputs(paths.folder, "no_audio")
     check_table(df, count_frames(no_audio_video))
     assert df["speech"].sum() == 0 and df["face"].mean() > 0.9
@@ -95,7 +95,7 @@ def test_no_audio_stream_runs_visual_only(engine, no_audio_video, tmp_path):
 
 
 def test_silent_audio_has_no_speech_and_no_words(engine, silent_video, tmp_path):
-    a, paths = predict(engine, silent_video, tmp_path)
+    a, paths = predict(silent_video, engine, tmp_path)
     df, manifest = read_outputs(paths.folder, "silent")
     assert df["speech"].sum() == 0 and df["word"].isna().all()
     assert manifest["words"] == 0
@@ -104,7 +104,7 @@ def test_silent_audio_has_no_speech_and_no_words(engine, silent_video, tmp_path)
 
 def test_short_clip_and_odd_path(engine, odd_name_video, tmp_path):
     out = tmp_path / "sortie à part"
-    a, paths = predict(engine, odd_name_video, out)
+    a, paths = predict(odd_name_video, engine, out)
     assert paths.folder.name == "vidéo ünïcode 1.flv.emoannot"
     df, _ = read_outputs(paths.folder, odd_name_video.stem)
     assert a.info.duration_s < 10  # shorter than one 10 s model window
@@ -112,7 +112,7 @@ def test_short_clip_and_odd_path(engine, odd_name_video, tmp_path):
 
 
 def test_faces_found_in_rotated_video(engine, media_dir, tmp_path):
-    from conftest import ffmpeg
+    from helpers import ffmpeg
 
     upright, rotated = media_dir / "upright2.mp4", media_dir / "rotated2.mp4"
     ffmpeg("-i", str(EXAMPLE), "-c:v", "libx264", "-pix_fmt", "yuv420p", "-an", str(upright))
@@ -123,7 +123,7 @@ def test_faces_found_in_rotated_video(engine, media_dir, tmp_path):
 
 
 def test_4k_frames_report_boxes_in_original_pixels(engine, media_dir):
-    from conftest import ffmpeg
+    from helpers import ffmpeg
 
     big = media_dir / "uhd.mp4"
     ffmpeg("-i", str(EXAMPLE), "-t", "1", "-vf", "scale=2880:2160,pad=3840:2160:480:0", "-c:v", "libx264",
@@ -139,7 +139,7 @@ def test_4k_frames_report_boxes_in_original_pixels(engine, media_dir):
 @pytest.mark.parametrize("clip", ["1001_DFA_ANG_XX.flv", "1001_DFA_SAD_XX.flv"])
 def test_other_crema_clips(engine, clip, tmp_path):
     video = need(CREMA / clip)
-    a, paths = predict(engine, video, tmp_path)
+    a, paths = predict(video, engine, tmp_path)
     assert a.n_frames == count_frames(video)
     assert np.isfinite(a.valence).all()
 
@@ -176,7 +176,7 @@ def test_cli_unwritable_output(tmp_path):
 def test_plot_overlays_several_csvs(engine, tmp_path):
     csvs = []
     for clip in ("1001_DFA_HAP_XX.flv", "1001_DFA_SAD_XX.flv"):
-        _, paths = predict(engine, need(CREMA / clip), tmp_path)
+        _, paths = predict(need(CREMA / clip), engine, tmp_path)
         csvs.append(paths.csv)
     out = tmp_path / "both.png"
     result = runner.invoke(app, ["plot", *map(str, csvs), "--out", str(out)])
@@ -192,7 +192,7 @@ def test_truncated_video_is_annotated_up_to_the_damage_with_a_warning(engine, tm
     src = need(CREMA / "1001_DFA_ANG_XX.flv").read_bytes()
     half = tmp_path / "half.flv"
     half.write_bytes(src[: len(src) // 2])
-    a, paths = predict(engine, half, tmp_path)
+    a, paths = predict(half, engine, tmp_path)
     df, manifest = read_outputs(paths.folder, "half")
     assert 0 < len(df) < count_frames(CREMA / "1001_DFA_ANG_XX.flv")
     assert any("truncated" in w for w in manifest["warnings"])

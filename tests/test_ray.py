@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLE, MEDIA, need
+from helpers import EXAMPLE, MEDIA, need
 
 ray = pytest.importorskip("ray", reason='Ray is an optional extra: pip install -e ".[test]" (or "emoannot[ray]")')
 

@@ -14,8 +14,8 @@ from emoannot.atomic import atomic_path
 from emoannot.config import AsrModel, FaceConfig, Settings, SpeechConfig
 from emoannot.errors import WeightsError
 from emoannot.metrics import ccc, pearson, rmse
-from emoannot.records import (CSV_COLUMNS, Annotation, FaceTrack, ModalityFeatures, ModelRecord, Segment, Transcript,
-                              VideoInfo, Word)
+from emoannot.records import (CSV_COLUMNS, Annotation, FaceTrack, ModalityFeatures, ModelRecord, PersonResult, Segment,
+                              Transcript, VideoInfo, Word)
 
 
 # ----------------------------------------------------------------------------- fusion over windows
@@ -91,7 +91,7 @@ def _det(x, y, w=50, score=0.9):
 
 
 def test_tracker_keeps_the_same_face_and_smooths_its_box():
-    from emoannot.faces import _Tracker
+    from emoannot.faces.track import _Tracker
 
     tr = _Tracker(FaceConfig(smooth=0.5))
     d, box = tr.update([_det(100, 100), _det(300, 100, w=40)])
@@ -273,9 +273,10 @@ def _annotation(n=6, settings=Settings()) -> Annotation:
     info = VideoInfo(Path("x.mp4"), 640, 360, 3.0, n, n / 3.0, 0, "h264", True, "aac", 44100, 1, 1000)
     words = (Word(0.3, 0.7, " hello", 0.9),)
     va = np.linspace(-0.5, 0.5, n).astype(np.float32)
-    return Annotation(info, times, va, -va, track, times < 1, ("", "hello", "hello", "", "", "")[:n],
-                      {"valence_visual": np.where(present, va, np.nan).astype(np.float32)},
-                      Transcript((Segment(0, 1),), words, "en", "tiny.en"), np.zeros((20, 2), np.float32), (), {},
+    person = PersonResult(1, times, track, va, -va, ("face",) * n, times < 1,
+                          {"valence_visual": np.where(present, va, np.nan).astype(np.float32)}, np.zeros((20, 2), np.float32))
+    return Annotation(info, times, times < 1, ("", "hello", "hello", "", "", "")[:n],
+                      Transcript((Segment(0, 1),), words, "en", "tiny.en"), (person,), (), {},
                       (ModelRecord("m", "0" * 64),), settings)
 
 
@@ -296,8 +297,8 @@ def test_writers_round_trip_without_torch(tmp_path):
 
     a = _annotation()
     write_csv(a, tmp_path / "x.csv")
-    write_affwild2(replace(a, valence=np.where(a.faces.present, a.valence, np.nan).astype(np.float32)),
-                   tmp_path / "x.txt")
+    person = replace(a.person, valence=np.where(a.faces.present, a.valence, np.nan).astype(np.float32))
+    write_affwild2(replace(a, people=(person,)), tmp_path / "x.txt")
     back = read_va(tmp_path / "x.txt")
     assert np.isnan(back[2]).all() and back[0, 0] == pytest.approx(-0.5)
     assert read_va(tmp_path / "x.csv").shape == (6, 2)

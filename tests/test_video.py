@@ -4,7 +4,7 @@ import pytest
 from emoannot.errors import InputError
 from emoannot.video import AUDIO_RATE, iter_frames, load_audio, probe
 
-from conftest import CREMA, EXAMPLE, MEDIA, count_frames, ffmpeg, need
+from helpers import CREMA, EXAMPLE, MEDIA, count_frames, ffmpeg, need
 
 
 def test_probe_and_frames_of_a_crema_clip():

@@ -8,7 +8,7 @@ from emoannot.cli import app
 from emoannot.errors import WeightsError
 from emoannot.model.weights import REQUIRED_PARTS, read_registry, resolve_set, sha256_of, weights_info
 
-from conftest import EXAMPLE
+from helpers import EXAMPLE
 
 runner = CliRunner()
 

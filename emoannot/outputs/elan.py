@@ -103,7 +103,7 @@ def build_eaf(a: Annotation, media_relative: str):
     for w in a.transcript.words:
         if w.text.strip():
             add("words", w.start, min(w.end, end), w.text.strip(), last)
-    for p in a.people:  # --people all: each person's values and when they speak
+    for p in a.tracked_people:  # --people all: each person's values and when they speak
         for name, series in (("valence", p.valence), ("arousal", p.arousal)):
             tier = f"person {p.id} {name}"
             eaf.add_tier(tier, part=f"person {p.id}")

@@ -61,7 +61,7 @@ def report_data(a: Annotation, video_link: str, note: str) -> dict:
         "warnings": list(a.warnings),
         "people": [{"id": p.id, "colour": person_colour(p.id), "main": p.id == a.main_person,
                     "valence": _numbers(p.valence, 3), "arousal": _numbers(p.arousal, 3),
-                    "speaking": p.speaking.astype(int).tolist()} for p in a.people],
+                    "speaking": p.speaking.astype(int).tolist()} for p in a.tracked_people],
         "trail_s": TRAIL_S,
         "colours": {"valence": VALENCE_COLOUR, "arousal": AROUSAL_COLOUR},
     }

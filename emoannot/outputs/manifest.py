@@ -82,7 +82,7 @@ def manifest(a: Annotation, device: str, outputs: dict[str, str]) -> dict:
         "emotion_share": emotion_share(a.emotion),
         "people": [{"person": p.id, "main": p.id == a.main_person, "face_coverage": round(p.coverage, 4),
                     "speaking_s": round(float(frame_durations(a.times)[p.speaking].sum()), 2),
-                    "frames_with_values": int(np.isfinite(p.valence).sum())} for p in a.people],
+                    "frames_with_values": int(np.isfinite(p.valence).sum())} for p in a.tracked_people],
         "warnings": list(a.warnings),
         "models": [{"name": m.name, "sha256": m.sha256, "source": _model_source(m.detail)} for m in a.models],
         "settings": a.settings.to_dict(),

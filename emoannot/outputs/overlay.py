@@ -105,7 +105,7 @@ def draw_frame(rgb: np.ndarray, i: int, a: Annotation, base: np.ndarray, starts:
     v, ar = float(a.valence[i]), float(a.arousal[i])
     scale = w / a.info.width
     inset_rect = _inset_rect(w, h)
-    for p in a.people:  # several people: each face in its person's colour, with its id
+    for p in a.tracked_people:  # several people: each face in its person's colour, with its id
         if p.track.present[i]:
             colour = _rgb(person_colour(p.id))
             x, y, bw, bh = (p.track.box[i] * scale).astype(int)
@@ -118,7 +118,7 @@ def draw_frame(rgb: np.ndarray, i: int, a: Annotation, base: np.ndarray, starts:
             at = _label_at(x, y, bh, tw, inset_rect, h)
             cv2.putText(img, label, at, cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 2, cv2.LINE_AA)
             cv2.putText(img, label, at, cv2.FONT_HERSHEY_SIMPLEX, 0.45, colour, 1, cv2.LINE_AA)
-    if not a.people and a.faces.present[i]:
+    if not a.by_person and a.faces.present[i]:
         x, y, bw, bh = (a.faces.box[i] * scale).astype(int)
         cv2.rectangle(img, (x, y), (x + bw, y + bh), _va_colour(v), 2, cv2.LINE_AA)
     # circumplex inset with a short trail
@@ -130,15 +130,15 @@ def draw_frame(rgb: np.ndarray, i: int, a: Annotation, base: np.ndarray, starts:
         pts = np.stack([c + trail_v[run] * r, c - trail_a[run] * r], 1).astype(np.int32)
         cv2.polylines(inset, [pts], False, (120, 120, 200), 1, cv2.LINE_AA)
     known = np.isfinite(v) and np.isfinite(ar)
-    for p in a.people:  # every person's current point in their colour
+    for p in a.tracked_people:  # every person's current point in their colour
         if np.isfinite(p.valence[i]) and np.isfinite(p.arousal[i]):
             cv2.circle(inset, (int(c + p.valence[i] * r), int(c - p.arousal[i] * r)), 4, _rgb(person_colour(p.id)),
                        -1, cv2.LINE_AA)
-    if known and not a.people:  # no information, no point
+    if known and not a.tracked_people:  # no information, no point
         cv2.circle(inset, (int(c + v * r), int(c - ar * r)), 5, _va_colour(v), -1, cv2.LINE_AA)
     if inset_rect is not None:
         img[8 : 8 + INSET, w - INSET - 8 : w - 8] = inset
-        who = f"P{a.main_person} " if a.people else ""  # with people, the values below are the main person's
+        who = f"P{a.main_person} " if a.main_person else ""  # with people, the values below are the main person's
         label = who + (f"V {v:+.2f}  A {ar:+.2f}" if known else "V -  A -  (no information)")
         (tw, _), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.4, 2)
         for colour, thickness in (((255, 255, 255), 2), ((20, 20, 20), 1)):  # kept inside the picture
@@ -193,7 +193,7 @@ def _strip(a: Annotation, i: int, width: int) -> np.ndarray:
                 ys = (mid - values[run] * (mid - 4)).astype(np.int32)
                 cv2.polylines(strip, [np.stack([xs[run], ys], 1)], False, colour, 1, cv2.LINE_AA)
     cv2.line(strip, (width // 2, 0), (width // 2, STRIP_H), (255, 255, 255), 1)
-    who = f"P{a.main_person} " if a.people else ""  # with people, the strip shows the main person
+    who = f"P{a.main_person} " if a.main_person else ""  # with people, the strip shows the main person
     cv2.putText(strip, who + "valence", (4, STRIP_H - 18), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (80, 200, 120), 1)
     cv2.putText(strip, who + "arousal", (4, STRIP_H - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (240, 150, 40), 1)
     return strip
