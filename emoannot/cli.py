@@ -329,6 +329,43 @@ def batch(
         raise typer.Exit(1)
 
 
+@app.command()
+@with_shared_options
+def review(
+    target: Annotated[Path, typer.Argument(help="A result folder written by predict (<file name>.emoannot/), or a video: it is annotated first.")],
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="With a video: the folder for its result folder [default: .]")] = None,
+    annotator: Annotated[str, typer.Option("--annotator", help="Your name or code: it goes into the human.csv and its file name (<name>.<annotator>.human.csv).")] = "",
+    *,
+    settings,
+    quiet: bool,
+) -> None:
+    """Write <name>.review.html: play the video beside the machine's valence and arousal, record or draw your own trace, and save <name>.human.csv (README: Reviewing and correcting)."""
+    from emoannot.outputs import output_folder
+    from emoannot.outputs.review import write_review
+
+    try:
+        if target.is_dir():
+            folder = target
+        else:
+            from emoannot.api import predict as run_predict
+            from emoannot.outputs import check_writable
+            from emoannot.pipeline import Engine
+            from emoannot.progress import progress_hook
+            from emoannot.video import probe
+
+            info = probe(target)
+            out_root = out or Path.cwd()
+            check_writable(out_root)
+            folder = output_folder(target, out_root)
+            if not (folder / "manifest.json").is_file():
+                with Engine(settings) as engine, progress_hook(False if quiet else None) as hook:
+                    run_predict(info, engine, out_root, hook)
+        page = write_review(folder, annotator)
+    except EmoannotError as exc:
+        raise _fail(exc) from None
+    typer.echo(f"open {page} in a browser (keys are listed on the page); save your trace with s")
+
+
 def _positive(value: float | None) -> float | None:
     if value is not None and not value > 0:
         raise typer.BadParameter(f"{value} is not a positive number.")
@@ -337,18 +374,19 @@ def _positive(value: float | None) -> float | None:
 
 class TrainFormat(str, Enum):
     affwild2 = "affwild2"
+    review = "review"  #: videos with the review page's .human.csv (Aff-Wild2 txts are read too)
     offline = "offline"
 
 
-#: options that only one training format reads; the other refuses them instead of dropping them silently
-TRAIN_ONLY_OPTIONS = {TrainFormat.affwild2: ("--base-weights", "--lr", "--batch-size", "--device"),
+#: options that only some training formats read; the others refuse them instead of dropping them silently
+TRAIN_ONLY_OPTIONS = {TrainFormat.affwild2: ("--base-weights", "--lr", "--batch-size", "--device", "--init"),
                       TrainFormat.offline: ("--visual-epochs",)}
 
 
 @app.command()
 def train(
-    data: Annotated[Path, typer.Argument(help="Aff-Wild2-format folder (videos + annotation txts), or the offline corpora folder.")],
-    format: Annotated[TrainFormat, typer.Option("--format", help="affwild2, or offline (the recipe of the shipped weights).")] = TrainFormat.affwild2,
+    data: Annotated[Path, typer.Argument(help="A folder of videos with their annotations (Aff-Wild2 txts, or the review page's .human.csv), or the offline corpora folder.")],
+    format: Annotated[TrainFormat, typer.Option("--format", help="affwild2 or review (a folder of annotated videos), or offline (the recipe of the shipped weights).")] = TrainFormat.affwild2,
     out: Annotated[Path, typer.Option("--out", "-o", help="Weights folder to write (use it with --weights).")] = Path("trained-weights"),
     run_dir: Annotated[Path, typer.Option("--run-dir", help="Checkpoints and feature caches (a rerun resumes).")] = Path("runs"),
     base_weights: Annotated[Optional[str], typer.Option("--base-weights", help="Encoders to extract features with (affwild2) [default: default]")] = None,
@@ -357,15 +395,17 @@ def train(
     batch_size: Annotated[Optional[int], typer.Option("--batch-size", min=1, help="(affwild2) [paper: 12]")] = None,
     visual_epochs: Annotated[Optional[int], typer.Option("--visual-epochs", min=1, help="Expression-CNN epochs (offline) [default: 20]")] = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
-    device: Annotated[Optional[Device], typer.Option("--device", help="(affwild2) auto takes CUDA when torch sees it.")] = None,
+    device: Annotated[Optional[Device], typer.Option("--device", help="(affwild2, review) auto takes CUDA when torch sees it.")] = None,
+    init: Annotated[Optional[str], typer.Option("--init", help="(affwild2, review) fine-tune this weights set's fusion ('default': the shipped one) instead of training from scratch: a short run with early stopping on the held-out videos, a before/after table in the new model card.")] = None,
 ) -> None:
-    """Train RJCMA on Aff-Wild2-format data (paper recipe), or rebuild the shipped weights (--format offline:
-    the heads and all three fusions)."""
+    """Train RJCMA on annotated videos (Aff-Wild2 txts or the review page's .human.csv; from scratch with the
+    paper's recipe, or fine-tuned from a weights set with --init), or rebuild the shipped weights (--format
+    offline: the heads and all three fusions)."""
     import json
     from dataclasses import replace
 
     given = {"--base-weights": base_weights, "--lr": lr, "--batch-size": batch_size, "--device": device,
-             "--visual-epochs": visual_epochs}
+             "--visual-epochs": visual_epochs, "--init": init}
     ignored = TRAIN_ONLY_OPTIONS[TrainFormat.affwild2 if format == TrainFormat.offline else TrainFormat.offline]
     refused = [name for name in ignored if given[name] is not None]
     if refused:
@@ -384,15 +424,15 @@ def train(
         else:
             from emoannot.config import Settings
             from emoannot.device import resolve_device
-            from emoannot.train.affwild2 import PAPER_RECIPE, train_affwild2
+            from emoannot.train.affwild2 import FINE_TUNE_RECIPE, PAPER_RECIPE, train_affwild2
 
             device = device or Device.auto
-            base_weights = base_weights or "default"
-            cfg = replace(PAPER_RECIPE, seed=seed, **{k: v for k, v in
+            base_weights = base_weights or init or "default"  # fine-tuning reads the features of its own set
+            cfg = replace(FINE_TUNE_RECIPE if init else PAPER_RECIPE, seed=seed, **{k: v for k, v in
                           (("epochs", epochs), ("lr", lr), ("batch_size", batch_size)) if v is not None})
             summary = train_affwild2(data, out, run_dir, base_weights, cfg,
                                      settings=Settings(weights=base_weights, device=device),
-                                     device=resolve_device(device))
+                                     device=resolve_device(device), init=init)
     except EmoannotError as exc:
         raise _fail(exc) from None
     typer.echo(json.dumps(summary, indent=2, default=str)[:4000])
@@ -401,12 +441,12 @@ def train(
 
 @app.command()
 def evaluate(
-    pred: Annotated[Path, typer.Argument(help="Prediction: emoannot CSV or Aff-Wild2 txt (file), or a folder of them.")],
-    gt: Annotated[Path, typer.Argument(help="Ground truth: Aff-Wild2 txt (file), or a folder of them.")],
+    pred: Annotated[Path, typer.Argument(help="Prediction: emoannot CSV, Aff-Wild2 txt or a person's .human.csv (file), or a folder of them (result folders are read through their manifests).")],
+    gt: Annotated[Path, typer.Argument(help="Ground truth: Aff-Wild2 txt or .human.csv (file), or a folder of them. A folder holding two annotators' .human.csv of a video also gets their agreement (inter-rater).")],
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the scores as JSON.")] = None,
     allow_length_mismatch: Annotated[bool, typer.Option("--allow-length-mismatch", help="Pad or cut a prediction whose frame count differs from the ground truth's (a warning names both counts).")] = False,
 ) -> None:
-    """CCC, Pearson r and RMSE per dimension; frames annotated -5 are skipped."""
+    """CCC, Pearson r and RMSE per dimension; frames annotated -5 (or empty in a .human.csv) are skipped."""
     import json
 
     from rich.console import Console
@@ -427,25 +467,38 @@ def evaluate(
         raise _fail(exc) from None
     for note in notes:
         _warn(note)
-    table = Table(title="emoannot evaluate")
-    for col in ("video", "frames", "CCC V", "CCC A", "r V", "r A", "RMSE V", "RMSE A"):
-        table.add_column(col)
-    def row(name, s):
-        table.add_row(name, str(s.n_frames), *(f"{x:.3f}" if np.isfinite(x) else "n/a"
-                                               for x in (*s.ccc, *s.pearson, *s.rmse)))
-    for name, s in per.items():
-        row(name, s)
-    if len(per) > 1:
-        row("all (pooled)", pooled)
-    Console().print(table)
-    if any(not np.isfinite(x) for s in (*per.values(), pooled) for x in s.pearson):
+    raters = None
+    if gt.is_dir():
+        from emoannot.evaluate import inter_rater
+
+        try:
+            raters = inter_rater(gt)
+        except EmoannotError:
+            raters = None  # no video with two annotators: nothing to add
+
+    def show(title: str, per: dict, pooled) -> None:
+        table = Table(title=title)
+        for col in ("video", "frames", "CCC V", "CCC A", "r V", "r A", "RMSE V", "RMSE A"):
+            table.add_column(col)
+        for name, s in (*per.items(), *((("all (pooled)", pooled),) if len(per) > 1 else ())):
+            table.add_row(name, str(s.n_frames), *(f"{x:.3f}" if np.isfinite(x) else "n/a"
+                                                   for x in (*s.ccc, *s.pearson, *s.rmse)))
+        Console().print(table)
+
+    show("emoannot evaluate: prediction against annotation", per, pooled)
+    if raters is not None:
+        show("inter-rater: annotator against annotator (same video)", raters[1], raters[0])
+    everything = [*per.values(), pooled, *((raters[0], *raters[1].values()) if raters else ())]
+    if any(not np.isfinite(x) for s in everything for x in s.pearson):
         _warn("r is n/a where the prediction or the annotation does not vary over the frames scored (a constant "
               "has no correlation).")
     if missing:
         _warn(f"no prediction for {len(missing)} ground-truth files: {', '.join(missing[:10])}")
     if json_out:
-        json_out.write_text(json.dumps({"pooled": pooled.__dict__, "videos": {k: v.__dict__ for k, v in per.items()},
-                                        "missing": missing}, indent=2))
+        doc = {"pooled": pooled.__dict__, "videos": {k: v.__dict__ for k, v in per.items()}, "missing": missing}
+        if raters is not None:
+            doc["inter_rater"] = {"pooled": raters[0].__dict__, "pairs": {k: v.__dict__ for k, v in raters[1].items()}}
+        json_out.write_text(json.dumps(doc, indent=2))
 
 
 def main() -> None:

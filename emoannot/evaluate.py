@@ -13,6 +13,7 @@ from emoannot.metrics import ccc, pearson, rmse
 from emoannot.outputs import MANIFEST, SUFFIX
 from emoannot.outputs.csv import AFFWILD2_MISSING
 from emoannot.outputs.manifest import read_manifest
+from emoannot.outputs.review import HUMAN_SUFFIX, video_of_human_file
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ def read_va(path: Path) -> np.ndarray:
         row = int(bad.argmax())
         raise DataError(f"{path}: line {row + 2} ('{df['valence'].iloc[row]},{df['arousal'].iloc[row]}') is not a "
                         "pair of numbers; fix that line (use -5 for an unannotated frame).")
-    va[(va <= AFFWILD2_MISSING + 0.5).any(1)] = np.nan
+    va[va <= AFFWILD2_MISSING + 0.5] = np.nan  # per dimension: a person may annotate valence only
     return va
 
 
@@ -57,13 +58,18 @@ def score_pair(pred: np.ndarray, gt: np.ndarray, allow_length_mismatch: bool = F
         pred = np.concatenate([pred, np.repeat(pred[-1:], len(gt) - len(pred), 0)]) if len(pred) else \
             np.full_like(gt, np.nan)
     pred = pred[: len(gt)]
-    keep = np.isfinite(gt).all(1) & np.isfinite(pred).all(1)
+    keep = (np.isfinite(gt) & np.isfinite(pred)).any(1)  # frames scored in at least one dimension
     return pred[keep], gt[keep]
 
 
 def scores(pred: np.ndarray, gt: np.ndarray) -> Scores:
-    return Scores(len(gt), *(tuple(f(pred[:, d], gt[:, d]) for d in (0, 1)) for f in
-                             (ccc, pearson, rmse)))
+    """CCC, r and RMSE of each dimension over the frames both have a value for in that dimension (a trace of
+    one dimension is scored on it alone); n_frames: frames scored in either."""
+    def per_dim(f, d):
+        ok = np.isfinite(pred[:, d]) & np.isfinite(gt[:, d])
+        return f(pred[ok, d], gt[ok, d]) if ok.sum() >= 2 else float("nan")
+
+    return Scores(len(gt), *(tuple(per_dim(f, d) for d in (0, 1)) for f in (ccc, pearson, rmse)))
 
 
 def _this_runs_prediction(folder: Path) -> Path | None:
@@ -137,12 +143,14 @@ def evaluate(pred: Path, gt: Path, allow_length_mismatch: bool = False,
         pairs = [(pred, gt, gt.stem)]
     elif gt.is_dir():
         pairs, missing = [], []
-        for g in sorted(gt.glob("*.txt")):
-            p = _prediction_for(pred, g.stem) if pred.is_dir() else pred
+        for g in sorted([*gt.glob("*.txt"), *gt.glob(f"*{HUMAN_SUFFIX}")]):
+            stem = video_of_human_file(g) if g.name.endswith(HUMAN_SUFFIX) else g.stem
+            name = g.name[: -len(HUMAN_SUFFIX)] if g.name.endswith(HUMAN_SUFFIX) else g.stem  # per annotator
+            p = _prediction_for(pred, stem) if pred.is_dir() else pred
             if p is None:
-                missing.append(g.stem)
+                missing.append(name)
             else:
-                pairs.append((p, g, g.stem))
+                pairs.append((p, g, name))
         if not pairs:
             raise DataError(f"no prediction in {pred} matches the ground truth files in {gt}.")
     else:
@@ -158,3 +166,35 @@ def evaluate(pred: Path, gt: Path, allow_length_mismatch: bool = False,
     if not all_g:
         raise DataError("no annotated frames to score (all -5?).")
     return scores(np.concatenate(all_p), np.concatenate(all_g)), per, (missing if gt.is_dir() else [])
+
+
+def inter_rater(folder: Path) -> tuple[Scores, dict[str, Scores]]:
+    """Person against person: every pair of human.csv files of the same video under `folder` (the review
+    page's saves, one per annotator), scored like a prediction against its ground truth (CCC is symmetric;
+    r too; RMSE as well). Returns the pooled scores and each pair's ("video: anna vs ben")."""
+    from itertools import combinations
+
+    by_video: dict[str, list[Path]] = {}
+    for f in sorted(folder.rglob(f"*{HUMAN_SUFFIX}")):
+        by_video.setdefault(video_of_human_file(f), []).append(f)
+    per, all_a, all_b = {}, [], []
+    for video, files in sorted(by_video.items()):
+        for fa, fb in combinations(files, 2):
+            a, b = score_pair(read_va(fa), read_va(fb), name=f"{fa} vs {fb}")
+            label = f"{video}: {_annotator(fa)} vs {_annotator(fb)}"
+            per[label] = scores(a, b)
+            if len(a) >= 2:
+                all_a.append(a)
+                all_b.append(b)
+    if not per:
+        raise DataError(f"{folder}: no video has two human.csv files (two annotators' saves of the same video, "
+                        "e.g. talk.anna.human.csv and talk.ben.human.csv).")
+    if not all_a:
+        raise DataError(f"{folder}: the annotators' traces share no annotated frame.")
+    return scores(np.concatenate(all_a), np.concatenate(all_b)), per
+
+
+def _annotator(path: Path) -> str:
+    """Who saved a human.csv: its annotator column, else its file name."""
+    table = pd.read_csv(path, usecols=lambda c: c == "annotator", dtype=str, keep_default_na=False, nrows=1)
+    return (table["annotator"].iloc[0] if "annotator" in table and len(table) else "") or path.name

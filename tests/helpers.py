@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -32,3 +34,29 @@ def count_frames(path: Path) -> int:
     import imageio_ffmpeg
 
     return imageio_ffmpeg.count_frames_and_secs(str(path))[0]
+
+
+def chrome():
+    """A headless Chromium driven by Debian's chromedriver; skip (saying why) where they are missing."""
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[test]')")
+    from selenium.webdriver.chrome.service import Service
+
+    browser, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (browser and driver):
+        pytest.skip("Debian's chromium and chromium-driver are not installed (apt-get install chromium "
+                    "chromium-driver; .ci/run does it)")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = browser
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1200,1000", "--mute-audio"):
+        opts.add_argument(arg)
+    return webdriver.Chrome(options=opts, service=Service(driver))
+
+
+def wait_js(d, script: str, timeout: float = 15.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = d.execute_script(script)
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for: {script}")

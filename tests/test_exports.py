@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import shutil
-import time
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
@@ -21,7 +20,7 @@ import emoannot
 from emoannot.api import write_outputs
 from emoannot.config import OutputFormat
 
-from helpers import EXAMPLE, ffmpeg
+from helpers import EXAMPLE, chrome, ffmpeg, wait_js
 
 ALL = (OutputFormat.all,)  #: every format: Settings expands it
 
@@ -237,32 +236,6 @@ def test_html_plays_the_annotated_copy_when_browsers_cannot_play_the_input(writt
     assert "Run emoannot with --video" in (tmp_path / "y.html").read_text()
 
 
-def _chrome():
-    """A headless Chromium driven by Debian's chromedriver; skip (saying why) where they are missing."""
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[test]')")
-    from selenium.webdriver.chrome.service import Service
-
-    browser, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (browser and driver):
-        pytest.skip("Debian's chromium and chromium-driver are not installed (apt-get install chromium "
-                    "chromium-driver; .ci/run does it)")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = browser
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1200,1000", "--mute-audio"):
-        opts.add_argument(arg)
-    return webdriver.Chrome(options=opts, service=Service(driver))
-
-
-def _wait(d, script: str, timeout: float = 15.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = d.execute_script(script)
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for: {script}")
-
-
 def test_html_report_in_a_real_browser(written, tmp_path):
     from PIL import Image
     from selenium.webdriver.common.action_chains import ActionChains
@@ -271,10 +244,10 @@ def test_html_report_in_a_real_browser(written, tmp_path):
     from emoannot.outputs.html import VALENCE_COLOUR
 
     a, paths = written
-    d = _chrome()
+    d = chrome()
     try:
         d.get(paths.html.resolve().as_uri())
-        _wait(d, "return window.emoannot && window.emoannot.state.videoOk")  # the relative link plays
+        wait_js(d, "return window.emoannot && window.emoannot.state.videoOk")  # the relative link plays
         assert abs(d.execute_script("return document.getElementById('video').duration") - a.duration_s) < 0.2
         # at t = 0 the readout describes the first frame (shown by the video there), not "no face or speech"
         readout = d.find_element(By.ID, "readout").text
@@ -304,14 +277,14 @@ def test_html_report_in_a_real_browser(written, tmp_path):
         d.execute_script("window.seekedAt = null; document.getElementById('video')"
                          ".addEventListener('seeked', e => { window.seekedAt = e.target.currentTime; });")
         ActionChains(d).move_to_element_with_offset(canvas, int(round(x)), 0).click().perform()
-        seeked = _wait(d, "return window.seekedAt")
+        seeked = wait_js(d, "return window.seekedAt")
         assert abs(seeked - target) < 0.1, (seeked, target)
         assert f"t {d.execute_script('return window.emoannot.state.t'):.2f} s" in d.find_element(By.ID, "readout").text
         # a click on a word jumps to it
         first = d.find_elements(By.CSS_SELECTOR, "#words span")[0]
         d.execute_script("window.seekedAt = null;")
         first.click()
-        assert abs(_wait(d, "return window.seekedAt !== null && window.seekedAt + 1e-9") - a.transcript.words[0].start) < 0.1
+        assert abs(wait_js(d, "return window.seekedAt !== null && window.seekedAt + 1e-9") - a.transcript.words[0].start) < 0.1
         shot = tmp_path / "report.png"
         d.save_screenshot(str(shot))
     finally:
@@ -360,10 +333,10 @@ def test_hostile_file_name_round_trip_and_report_in_a_real_browser(written, talk
     assert paths.plot.stat().st_size > 10_000
     page = paths.html.read_text()
     assert "<img" not in page and "</script><script>" not in page
-    d = _chrome()
+    d = chrome()
     try:
         d.get(paths.html.resolve().as_uri())
-        _wait(d, "return window.emoannot && window.emoannot.state")
+        wait_js(d, "return window.emoannot && window.emoannot.state")
         assert d.execute_script("return window.pwned === undefined")
         assert d.title == f"emoannot: {name}"
         assert d.find_element(By.TAG_NAME, "h1").text == name

@@ -123,6 +123,8 @@ def test_predict_and_batch_share_one_declaration_of_their_options():
     (["--format", "offline", "--lr", "0.1"], "--lr"),
     (["--format", "offline", "--device", "cpu", "--base-weights", "x"], "--base-weights, --device"),
     (["--format", "affwild2", "--visual-epochs", "3"], "--visual-epochs"),
+    (["--format", "review", "--visual-epochs", "3"], "--visual-epochs"),
+    (["--format", "offline", "--init", "default"], "--init"),
 ])
 def test_train_refuses_options_its_format_ignores(tmp_path, args, refused):
     result = runner.invoke(app, ["train", str(tmp_path), *args, "--out", str(tmp_path / "w")])

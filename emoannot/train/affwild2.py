@@ -1,15 +1,19 @@
-"""Train RJCMA on Aff-Wild2-format data: a folder of videos and one annotation txt per video
-(header "valence,arousal", one line per frame, -5 for unannotated frames).
+"""Train RJCMA on Aff-Wild2-format data: a folder of videos and one annotation per video: an Aff-Wild2 txt
+(header "valence,arousal", one line per frame, -5 for unannotated frames) or a human.csv saved by the review
+page (`emoannot review`; empty where not annotated).
 
 Features come from the same pipeline as `predict` (so training and inference match) and are cached
-per video: a second run skips extraction. Defaults follow the paper's recipe (design/rjcma.md).
+per video: a second run skips extraction. From scratch the defaults follow the paper's recipe
+(design/rjcma.md); with `init` (a weights set, e.g. "default") the set's own fusion is fine-tuned
+(FINE_TUNE_RECIPE: early stopping on the held-out videos), and the model card gets a before/after table on
+those videos.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -29,6 +33,10 @@ from emoannot.train.fit_fusion import FusionTrainConfig, Windows, predict_window
 #: the paper's recipe (lr 1e-5, batch 12, up to 100 epochs, warm-up 5, x0.1 on a 5-epoch plateau)
 PAPER_RECIPE = FusionTrainConfig(epochs=100, batch_size=12, lr=1e-5, weight_decay=1e-3, warmup_epochs=5,
                                  plateau_patience=5, mse_weight=0.0)
+#: fine-tuning a shipped fusion on a few annotated videos: a short run that keeps the starting weights
+#: unless the held-out videos say otherwise (the starting weights count as epoch 0; early stop after 5)
+FINE_TUNE_RECIPE = FusionTrainConfig(epochs=30, batch_size=4, lr=1e-4, weight_decay=1e-3, warmup_epochs=0,
+                                     plateau_patience=3, mse_weight=0.0, category_weight=0.0, early_stop=5)
 
 
 @dataclass(frozen=True)
@@ -40,26 +48,34 @@ class Item:
 
 def find_items(root: Path, val_fraction: float = 0.2) -> list[Item]:
     """Annotation txts anywhere under `root`, each matched to the video of the same stem.
-    Paths containing 'valid' are the validation split; without any, every 5th video is."""
+    Paths containing 'valid' are the validation split; without any, every 5th video is (the last one of
+    fewer than five)."""
     if not root.is_dir():
         raise DataError(f"{root} is not a folder of videos and annotation txts.")
+    from emoannot.outputs.review import HUMAN_SUFFIX, video_of_human_file
+
     videos = {p.stem: p for p in root.rglob("*") if p.suffix.lower() in VIDEO_EXTENSIONS}
     items, unmatched = [], []
-    for txt in sorted(root.rglob("*.txt")):
-        first = txt.read_text(errors="replace").split("\n", 1)[0].strip().lower().replace(" ", "")
-        if first != "valence,arousal":
-            continue
-        if txt.stem not in videos:
+    for txt in sorted([*root.rglob("*.txt"), *root.rglob(f"*{HUMAN_SUFFIX}")]):
+        if txt.name.endswith(HUMAN_SUFFIX):
+            stem = video_of_human_file(txt)
+        else:
+            first = txt.read_text(errors="replace").split("\n", 1)[0].strip().lower().replace(" ", "")
+            if first != "valence,arousal":
+                continue
+            stem = txt.stem
+        if stem not in videos:
             unmatched.append(txt.name)
             continue
         split = "val" if "valid" in str(txt.relative_to(root)).lower() else "train"
-        items.append(Item(videos[txt.stem], txt, split))
+        items.append(Item(videos[stem], txt, split))
     if not items:
         raise DataError(f"no annotation txt under {root} matches a video (header must be 'valence,arousal'"
                         f"{'; unmatched: ' + ', '.join(unmatched[:5]) if unmatched else ''}).")
     if not any(i.split == "val" for i in items):
         step = max(2, int(round(1 / val_fraction)))
-        items = [Item(i.video, i.labels, "val" if n % step == step - 1 else "train") for n, i in enumerate(items)]
+        held = {n for n in range(len(items)) if n % step == step - 1} or ({len(items) - 1} if len(items) > 1 else set())
+        items = [Item(i.video, i.labels, "val" if n in held else "train") for n, i in enumerate(items)]
     return items
 
 
@@ -117,7 +133,10 @@ def to_windows(videos: list[dict[str, np.ndarray]], window: int = WINDOW, hop: i
 def train_affwild2(root: Path, out: Path, run_dir: Path, base_weights: str = "default",
                    cfg: FusionTrainConfig = PAPER_RECIPE, model_cfg: dict | None = None,
                    settings: Settings | None = None, device: str = "cpu",
-                   log: Callable[[str], None] = print) -> dict:
+                   log: Callable[[str], None] = print, init: str | None = None) -> dict:
+    """Train (or with `init`, fine-tune that set's RJCMA) on the folder's annotated videos; write the
+    weights set `out` (the base set's encoders and heads, the new fusion). -> a summary."""
+    from emoannot.model.weights import load_state
     from emoannot.pipeline import Engine
 
     items = find_items(root)
@@ -133,9 +152,25 @@ def train_affwild2(root: Path, out: Path, run_dir: Path, base_weights: str = "de
         log(f"features {n + 1}/{len(items)}: {item.video.name}")
         feats[item.split].append(video_features(item, engine, cache))
     train_w, val_w = to_windows(feats["train"]), to_windows(feats["val"])
-    mcfg = RJCMAConfig(in_dims=tuple(x.shape[-1] for x in (train_w.visual, train_w.audio, train_w.text)),
-                       window=WINDOW, **(model_cfg or {}))
-    model, meta = train_fusion("rjcma", mcfg, lambda epoch: train_w, val_w, run_dir / "fusion", cfg, device, log=log)
+    init_state, before = None, None
+    if init is not None:  # fine-tune: the set's own fusion, its own configuration
+        if 0 < len(train_w) < cfg.batch_size:  # a handful of short videos: one batch of what there is
+            log(f"{len(train_w)} training window(s): batches of {len(train_w)}")
+            cfg = replace(cfg, batch_size=len(train_w))
+        from emoannot.model.fusions import build
+
+        init_state, init_info = load_state(resolve_set(init), "rjcma")
+        mcfg = RJCMAConfig.from_dict(init_info.card["config"])
+        start = build("rjcma", mcfg.to_dict())
+        start.load_state_dict(init_state)
+        before = score(predict_windows(start.to(device).eval(), val_w, device), val_w)
+        log(f"held-out videos before fine-tuning: CCC valence {before['ccc_valence']:.3f}, arousal "
+            f"{before['ccc_arousal']:.3f}")
+    else:
+        mcfg = RJCMAConfig(in_dims=tuple(x.shape[-1] for x in (train_w.visual, train_w.audio, train_w.text)),
+                           window=WINDOW, **(model_cfg or {}))
+    model, meta = train_fusion("rjcma", mcfg, lambda epoch: train_w, val_w, run_dir / "fusion", cfg, device, log=log,
+                               init_state=init_state)
     val_scores = score(predict_windows(model, val_w, device), val_w)
     model.cpu()
     base = resolve_set(base_weights)
@@ -145,13 +180,28 @@ def train_affwild2(root: Path, out: Path, run_dir: Path, base_weights: str = "de
             shutil.copy2(base / entry["file"], out / entry["file"])
             shutil.copy2(base / entry["card"], out / entry["card"])
             register(out, name, entry)
-    write_weights(out, "rjcma", model.state_dict(), {
+    metrics = {"validation_windows": val_scores, "n_train_windows": len(train_w), "n_val_windows": len(val_w)}
+    card = {
         "task": "per-frame valence/arousal at 10 Hz fused from face, voice and words",
         "config": mcfg.to_dict(),
-        "data": f"Aff-Wild2-format folder {root}: {sum(i.split == 'train' for i in items)} training and "
-                f"{sum(i.split == 'val' for i in items)} validation videos",
+        "data": f"annotated videos in {root}: {sum(i.split == 'train' for i in items)} training and "
+                f"{sum(i.split == 'val' for i in items)} held-out (validation) videos",
         "recipe": {**meta["recipe"], "window": WINDOW, "train_hop": TRAIN_HOP,
                    "loss": "1 - CCC over the batch's labelled ticks" + (" + MSE" if cfg.mse_weight else "")},
         "history": meta["history"],
-        "metrics": {"validation_windows": val_scores, "n_train_windows": len(train_w), "n_val_windows": len(val_w)}})
-    return {"validation": val_scores, "items": len(items)}
+        "metrics": metrics}
+    if before is not None:
+        metrics["before_fine_tuning"] = before
+        card["fine_tuned_from"] = str(init)
+        card["before_after"] = _before_after_table(before, val_scores)
+        log(card["before_after"])
+    write_weights(out, "rjcma", model.state_dict(), card)
+    return {"validation": val_scores, "items": len(items), **({"before": before} if before else {})}
+
+
+def _before_after_table(before: dict, after: dict) -> str:
+    """The model card's table: the held-out videos' scores before and after fine-tuning."""
+    rows = ["| held-out videos | CCC valence | CCC arousal |", "|---|---|---|"]
+    for label, s in (("before (the starting weights)", before), ("after fine-tuning", after)):
+        rows.append(f"| {label} | {s['ccc_valence']:.3f} | {s['ccc_arousal']:.3f} |")
+    return "\n".join(rows)

@@ -65,6 +65,7 @@ class FusionTrainConfig:
     match_weight: float = 0.2  #: Foal-Net: face-voice label matching
     seed: int = 0
     threads: int = 0
+    early_stop: int = 0  #: stop after this many epochs without a better validation score (0: never)
 
 
 def ccc_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -140,10 +141,13 @@ def fusion_loss(model, batch: list[torch.Tensor], cats: list[torch.Tensor] | Non
 
 
 def train_fusion(fusion: Fusion | str, model_cfg, train: Callable[[int], Windows], val: Windows, run_dir: Path,
-                 cfg: FusionTrainConfig = FusionTrainConfig(), device: str = "cpu", log=print):
+                 cfg: FusionTrainConfig = FusionTrainConfig(), device: str = "cpu", log=print,
+                 init_state: dict | None = None):
     """Train one fusion (`model_cfg`: its config record). `train(epoch)` returns that epoch's windows (fixed
     data, or freshly composed sequences). Keeps the weights of the epoch with the best validation score
-    (selection_score). Resumes from run_dir. -> (model, {history, best_val, recipe})."""
+    (selection_score), the starting weights counting as epoch 0 when `init_state` (fine-tuning) gives them;
+    stops early after cfg.early_stop epochs without a better one. Resumes from run_dir.
+    -> (model, {history, best_val, recipe})."""
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
@@ -151,11 +155,23 @@ def train_fusion(fusion: Fusion | str, model_cfg, train: Callable[[int], Windows
     model = build(fusion, model_cfg.to_dict()).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     ckpt = run_dir / "checkpoint.safetensors"
-    meta = load_checkpoint(ckpt, model, opt) or {"epoch": 0, "history": [], "best": -1e9, "since_best": 0,
-                                                 "lr": cfg.lr}
     best_path = run_dir / "best.safetensors"
+    meta = load_checkpoint(ckpt, model, opt)
+    if meta is None:
+        meta = {"epoch": 0, "history": [], "best": -1e9, "since_best": 0, "lr": cfg.lr}
+        if init_state is not None:  # fine-tuning: the starting weights are the ones to beat
+            from safetensors.torch import save_file
+
+            model.load_state_dict(init_state)
+            meta["best"] = selection_score(score(predict_windows(model, val, device), val))
+            run_dir.mkdir(parents=True, exist_ok=True)
+            with atomic_path(best_path) as tmp:
+                save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp))
     gen = torch.Generator().manual_seed(cfg.seed)
     for epoch in range(meta["epoch"], cfg.epochs):
+        if cfg.early_stop and meta.get("stale", 0) >= cfg.early_stop:
+            log(f"{fusion.value}: no better validation score for {cfg.early_stop} epochs: stopped after {epoch}")
+            break
         t0 = time.time()
         lr = meta["lr"] * min(1.0, (epoch + 1) / max(1, cfg.warmup_epochs))
         for g in opt.param_groups:
@@ -181,6 +197,7 @@ def train_fusion(fusion: Fusion | str, model_cfg, train: Callable[[int], Windows
                             "lower --batch-size.")
         val_scores = score(predict_windows(model, val, device), val)
         chosen = selection_score(val_scores)
+        meta["stale"] = 0 if chosen > meta["best"] else meta.get("stale", 0) + 1
         if chosen > meta["best"]:
             meta["best"], meta["since_best"] = chosen, 0
             from safetensors.torch import save_file
