@@ -3,7 +3,7 @@ videos move the output towards the annotator, and how long does it take?
 
 The annotator is simulated, with a scale of their own: valence 1.5 times the machine's plus 0.3 (stretched
 and shifted), arousal judged from the voice alone (the voice's own arousal; not annotated without speech).
-The same rule as tests/test_review.py's demonstration.
+The same rule as tests/outputs/test_review.py's demonstration.
 
 1. Demonstration: the six CREMA-D audio-visual clips of ../shared/data/av (face and voice, actor 1001):
    three annotated clips train (`emoannot train --format review --init default`), three are held out
@@ -103,11 +103,14 @@ def timing(crema: Path, tmp: Path) -> dict:
     data.mkdir()
     clips = sorted(crema.glob("*.flv"))
     jobs = [(c, False) for c in clips] + [(c, True) for c in clips[:4]]
-    for clip, mirrored in jobs:
-        video = data / f"{clip.stem}{'_m' if mirrored else ''}.mp4"
-        subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-stream_loop", "-1", "-i", str(clip),
-                        "-t", "60", *(["-vf", "hflip"] if mirrored else []), "-c:v", "libx264", "-preset", "ultrafast",
-                        "-pix_fmt", "yuv420p", "-c:a", "aac", str(video)], check=True)
+    ff = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-y"]
+    for clip, mirrored in jobs:  # an mp4 of the clip first (flv cannot be looped), then looped by stream copy
+        name = f"{clip.stem}{'_m' if mirrored else ''}"
+        once = tmp / f"{name}.once.mp4"
+        subprocess.run([*ff, "-i", str(clip), *(["-vf", "hflip"] if mirrored else []), "-c:v", "libx264", "-preset",
+                        "ultrafast", "-g", "30", "-pix_fmt", "yuv420p", "-c:a", "aac", str(once)], check=True)
+        subprocess.run([*ff, "-stream_loop", "-1", "-i", str(once), "-t", "60", "-c", "copy", str(data / f"{name}.mp4")],
+                       check=True)
     t0 = time.perf_counter()
     with emoannot.load(device="cpu") as engine:
         for video in sorted(data.glob("*.mp4")):

@@ -100,3 +100,13 @@ def test_interrupted_batch_leaves_no_partial_output_and_resume_finishes(tmp_path
     assert proc.returncode == 0, proc.stdout.decode() + proc.stderr.decode()
     statuses = [r["status"] for r in rows(out / "summary.csv")]
     assert statuses.count("skipped") == len(done) and statuses.count("done") == 8 - len(done)
+
+
+def test_batch_lock_on_an_unwritable_output_is_an_output_error(tmp_path):
+    from emoannot.batch import batch_lock
+    from emoannot.errors import OutputError
+
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(OutputError, match="cannot write"):
+        with batch_lock(tmp_path / "afile" / "out"):
+            pass

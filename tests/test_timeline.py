@@ -64,3 +64,13 @@ def test_video_ticks_cover_the_decoded_frames():
     assert video_ticks(frames) == 80
     assert video_ticks(frames[:100]) == 42  # 100 frames end at 4.1667 s
     assert video_ticks(np.zeros(0)) == 1 and video_ticks(np.zeros(1)) == 1
+
+
+def test_within_dilates_evidence_by_one_second():
+    from emoannot.timeline import within
+
+    m = np.zeros(50, bool)
+    m[20] = True
+    out = within(m, 1.0)
+    assert np.flatnonzero(out).tolist() == list(range(10, 31))
+    assert not within(np.zeros(5, bool), 1.0).any()

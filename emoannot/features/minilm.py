@@ -3,7 +3,7 @@ safetensors and tokenised by `tokenizers` (its tokenizer.json).
 
 Why not transformers: importing it and building the model took 4.2 s of a 28 s video's run on 2 cores;
 this module loads the same weights in a fraction of that and gives the same hidden states (tested against
-transformers' BertModel in tests/test_text.py). Only inference; no dropout, no pooler.
+transformers' BertModel in tests/features/test_text.py). Only inference; no dropout, no pooler.
 """
 from __future__ import annotations
 

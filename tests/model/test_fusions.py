@@ -50,6 +50,7 @@ def test_every_fusion_gives_bounded_values_and_category_logits_even_with_modalit
         assert torch.isfinite(va).all() and torch.isfinite(logits).all() and va.abs().max() <= 1
 
 
+@pytest.mark.slow  # real training (a few hundred steps each): 5-7 s per fusion, kept out of the fast tier
 @pytest.mark.parametrize("fusion", list(Fusion))
 def test_every_fusion_learns_a_category_carried_by_the_face(fusion):
     """A few hundred steps on sequences whose face feature encodes the category: well above chance (1/3)."""
