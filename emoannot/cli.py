@@ -36,7 +36,8 @@ def _root(version: Annotated[bool, typer.Option("--version", callback=_version, 
 
 
 DeviceOpt = Annotated[Device, typer.Option("--device", help="auto takes CUDA when torch sees it.")]
-WeightsOpt = Annotated[str, typer.Option("--weights", help="'default' (shipped) or a folder written by `emoannot train`.")]
+WeightsOpt = Annotated[str, typer.Option("--weights", help="'default' (shipped), 'tiny' (random weights for smoke runs: "
+                                                    "the numbers mean nothing) or a folder written by `emoannot train`.")]
 
 #: the options shared by `predict` and `batch`, declared once (with_shared_options adds them to both)
 SHARED_OPTIONS = (

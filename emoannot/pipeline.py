@@ -20,6 +20,7 @@ from emoannot.config import AsrModel, PeopleMode, Settings
 from emoannot.device import resolve_device
 from emoannot.faces import FaceDetector, empty_track, frame_selector, track_faces, track_people
 from emoannot.features import fit_ticks
+from emoannot.model.weights import TINY_SET
 from emoannot.progress import Hook
 from emoannot.records import Annotation, Extracted, Frame, Person, PersonInput, Transcript, VideoInfo
 from emoannot.speakers import attribute, energy_track
@@ -177,6 +178,8 @@ class Engine:
         hook = hook or _no_hook
         timer = _Timer()
         warnings: list[str] = []
+        if self.settings.weights == TINY_SET:
+            warnings.append("--weights tiny: random weights for smoke runs; the numbers mean nothing.")
         with timer.stage("probe"):
             info = video if isinstance(video, VideoInfo) else probe(Path(video))
         hook("probe", completed=1, total=1)

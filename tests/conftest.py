@@ -49,10 +49,11 @@ def odd_name_video(media_dir) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_weights(tmp_path_factory) -> Path:
-    """A random-weights set with the shipped layout: for plumbing tests that must run in seconds."""
-    from tiny_weights import make_tiny_weights
+    """The random-weights set of `--weights tiny` (emoannot/model/tiny.py), made here rather than in the user's
+    cache: for plumbing tests that must run in seconds."""
+    from emoannot.model.weights import write_tiny
 
-    return make_tiny_weights(tmp_path_factory.mktemp("tiny-weights"))
+    return write_tiny(tmp_path_factory.mktemp("tiny-weights"))
 
 
 @pytest.fixture(scope="session")

@@ -281,3 +281,23 @@ def test_the_api_plots_an_annotation_and_gives_the_extra_columns(tiny_engine, si
     assert "valence_visual" in extra and "p_happy" in extra and "bs_jawOpen" in extra
     assert list(a.to_dataframe(extra_columns=True).columns) == list(extra.columns)
     assert "valence_visual" not in a.to_dataframe()
+
+
+def test_weights_tiny_is_a_smoke_run_set_made_once_in_the_cache(tmp_path, monkeypatch, silent_video):
+    """--weights tiny: random weights made in the cache on first use (then reused), a run that works end to end
+    and says that its numbers mean nothing."""
+    from emoannot.model.weights import resolve_set, tiny_set
+
+    monkeypatch.setenv("EMOANNOT_CACHE", str(tmp_path / "cache"))
+    folder = resolve_set("tiny")
+    assert folder.parent == tmp_path / "cache" / "weights" and (folder / "registry.json").is_file()
+    stamp = (folder / "rjcma.safetensors").stat().st_mtime_ns
+    assert tiny_set() == folder and (folder / "rjcma.safetensors").stat().st_mtime_ns == stamp  # made once
+    assert not [p for p in folder.parent.iterdir() if p.name.startswith(".tiny-")]  # no temporary left
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["predict", str(silent_video), "--weights", "tiny", "--out", str(out), "--device", "cpu",
+                            "--no-plot"])
+    assert r.exit_code == 0, r.output
+    assert "random weights for smoke runs" in r.output
+    manifest = json.loads(next(out.glob("*/manifest.json")).read_text())
+    assert any("the numbers mean nothing" in w for w in manifest["warnings"])

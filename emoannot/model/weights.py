@@ -24,6 +24,8 @@ REGISTRY_FILE = "registry.json"
 #: weights set without it (or made by the other recipe) is never written into by train
 TRAINED_BY_FILE = "trained_by.json"
 DEFAULT_SET = "default"
+#: random weights for smoke runs (emoannot/model/tiny.py): made in the cache on first use
+TINY_SET = "tiny"
 #: the parts a complete emoannot weights set must hold (cfn_sr and foal_net, the other fusions, are optional)
 REQUIRED_PARTS = ("expression_cnn", "audio_head", "text_head", "rjcma")
 
@@ -43,16 +45,57 @@ def shipped_dir() -> Path:
         return Path(__file__).resolve().parents[2] / "weights"
 
 
+def write_tiny(folder: Path, seed: int = 0) -> Path:
+    """Write the tiny random-weights set (emoannot/model/tiny.py) into `folder`."""
+    from emoannot.model.tiny import tiny_parts
+
+    for name, (state, card) in tiny_parts(seed).items():
+        write_weights(folder, name, state, card)
+    return folder
+
+
+def tiny_set() -> Path:
+    """The tiny random-weights set, made in the cache on first use (keyed by the model code's own text, so
+    that a change of an architecture makes a new one; made under a temporary name, then renamed)."""
+    import hashlib
+    import os
+    import shutil
+    import tempfile
+
+    from emoannot.paths import cache_dir
+
+    code = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        code.update(path.read_bytes())
+    folder = cache_dir() / "weights" / f"tiny-{code.hexdigest()[:12]}"
+    if (folder / REGISTRY_FILE).exists():
+        return folder
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tiny-", dir=folder.parent))
+    try:
+        write_tiny(tmp)
+        os.rename(tmp, folder)
+    except OSError:  # another process made it first
+        if not (folder / REGISTRY_FILE).exists():
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
 def resolve_set(name_or_path: str | Path = DEFAULT_SET) -> Path:
-    """'default' -> the shipped folder; anything else must be a folder holding registry.json."""
+    """'default' -> the shipped folder; 'tiny' -> the random-weights set for smoke runs; anything else must
+    be a folder holding registry.json."""
     if str(name_or_path) == DEFAULT_SET:
         folder = shipped_dir()
+    elif str(name_or_path) == TINY_SET:
+        folder = tiny_set()
     else:
         folder = Path(name_or_path).expanduser()
     if not (folder / REGISTRY_FILE).exists():
         raise WeightsError(
-            f"no weights set at {folder} (no {REGISTRY_FILE}). Use --weights default, or a folder written by "
-            "`emoannot train`; run `emoannot models` to list what is installed.")
+            f"no weights set at {folder} (no {REGISTRY_FILE}). Use --weights default (or tiny, for a smoke run), or "
+            "a folder written by `emoannot train`; run `emoannot models` to list what is installed.")
     return folder
 
 
