@@ -124,8 +124,8 @@ _PAGE = r"""<!doctype html>
 body{font:14px system-ui,sans-serif;margin:1em auto;max-width:1150px;color:#222;padding:0 1em}
 h1{font-size:1.2em;margin:.2em 0}
 .top{display:flex;gap:1em;align-items:flex-start;flex-wrap:wrap}
-video{width:560px;max-width:100%;background:#000}
-#scale{width:70px;height:315px;cursor:ns-resize;border:1px solid #ccc}
+video{width:560px;max-width:100%;max-height:46vh;background:#000}  /* the timeline stays in view */
+#scale{width:70px;height:min(315px,46vh);cursor:ns-resize;border:1px solid #ccc}
 #timeline{width:100%;height:240px;display:block;cursor:crosshair;margin-top:.6em}
 #status{font-family:ui-monospace,monospace;margin:.4em 0;white-space:pre}
 #note{color:#a33}
