@@ -216,6 +216,7 @@ def test_a_second_batch_on_the_same_output_is_told_to_wait_and_stale_partials_go
         assert (folder / "important.txt").read_text() == "mine"
 
 
+@pytest.mark.slow  # a predict in a subprocess, killed mid-write (about 6 s)
 def test_sigterm_while_predict_writes_leaves_no_partial_folder(tiny_weights, tmp_path):
     video = need(MEDIA / "WolfgangLanger_Pexels.mp4")
     out = tmp_path / "o"

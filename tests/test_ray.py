@@ -203,6 +203,7 @@ def test_ray_options_need_ray_and_each_other(tiny_weights, clips, tmp_path, monk
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow  # starts a Ray runtime (about 4 s): with the other Ray tests, out of the fast tier
 def test_more_workers_than_the_cluster_can_place_are_refused(ray_runtime, tiny_engine, clips, tmp_path):
     """Issue 28.16: on a 2-CPU cluster, --workers 3 made an actor that never started and stranded a video on
     it for good; now it is refused before any video is handed out, saying what the cluster can place."""

@@ -247,6 +247,7 @@ def test_people_all_keeps_the_face_of_a_clip_shorter_than_the_flicker_rule(tiny_
         assert df["face"].tolist() == [1] and df["valence"].notna().all()
 
 
+@pytest.mark.slow  # 24 faces in a 1536x1024 group shot through the quarter-frame search (about 5 s)
 def test_a_group_shot_finds_every_face(tiny_weights, tmp_path):
     """Issue 28.13: 24 real faces of ~120 px in a 1536x1024 group shot (the first frames of the 24 MEAD clips,
     6 x 4): one pass of the detectors over the analysed frame found 12; the quarters of the frame find all."""

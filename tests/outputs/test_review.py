@@ -143,6 +143,7 @@ def test_evaluate_reads_human_traces_machine_against_person_and_person_against_p
     assert pooled.ccc[0] == pytest.approx(ccc(anna, ben))
 
 
+@pytest.mark.slow  # trains (tiny weights, 3 epochs): the fast tier holds no training
 def test_fine_tuning_a_weights_set_on_reviewed_videos_writes_a_before_after_card(tiny_weights, tmp_path):
     """--format review --init: the fusion of a set, fine-tuned on a few videos with human traces (here the
     machine's own values shifted up by 0.3: an annotator who reads everything more positively), held-out
