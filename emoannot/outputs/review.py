@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from pathlib import Path
 from urllib.parse import quote
 
@@ -32,9 +33,14 @@ HUMAN_COLUMNS = ("frame", "time_s", "valence", "arousal", "annotator")
 REVIEW_SUFFIX = ".review.html"
 
 
+def _name_part(annotator: str) -> str:
+    """The annotator as it goes into a file name (the page does the same): letters, digits, _ and -."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", annotator)
+
+
 def human_file_name(stem: str, annotator: str = "") -> str:
     """`<stem>.human.csv`, or `<stem>.<annotator>.human.csv` for a named annotator."""
-    return f"{stem}.{annotator}{HUMAN_SUFFIX}" if annotator else f"{stem}{HUMAN_SUFFIX}"
+    return f"{stem}.{_name_part(annotator)}{HUMAN_SUFFIX}" if annotator else f"{stem}{HUMAN_SUFFIX}"
 
 
 def video_of_human_file(path: Path) -> str:
@@ -43,8 +49,9 @@ def video_of_human_file(path: Path) -> str:
     name = path.name[: -len(HUMAN_SUFFIX)]
     table = pd.read_csv(path, usecols=lambda c: c == "annotator", dtype=str, keep_default_na=False, nrows=1)
     annotator = table["annotator"].iloc[0] if "annotator" in table and len(table) else ""
-    if annotator and name.endswith(f".{annotator}"):
-        return name[: -len(annotator) - 1]
+    part = _name_part(annotator)
+    if part and name.endswith(f".{part}"):
+        return name[: -len(part) - 1]
     return name
 
 

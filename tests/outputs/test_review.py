@@ -222,3 +222,12 @@ def test_fine_tuning_on_three_corrected_real_clips_moves_held_out_output_towards
 
     for dim in ("v", "a"):
         assert pooled(after, dim) > pooled(before, dim) + 0.05, (dim, pooled(before, dim), pooled(after, dim))
+
+
+def test_a_human_file_of_an_annotator_with_spaces_in_the_name_finds_its_video(tmp_path):
+    from emoannot.outputs.review import human_file_name, video_of_human_file
+
+    name = human_file_name("talk.take 2", "Anna B.")
+    assert name == "talk.take 2.Anna_B_.human.csv"
+    _human(tmp_path / name, np.arange(3) / 30, np.zeros(3), np.zeros(3), "Anna B.")
+    assert video_of_human_file(tmp_path / name) == "talk.take 2"
