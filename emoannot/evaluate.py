@@ -13,7 +13,7 @@ from emoannot.metrics import ccc, pearson, rmse
 from emoannot.outputs import MANIFEST, SUFFIX
 from emoannot.outputs.csv import AFFWILD2_MISSING
 from emoannot.outputs.manifest import read_manifest
-from emoannot.outputs.review import HUMAN_SUFFIX, video_of_human_file
+from emoannot.outputs.review import HUMAN_SUFFIX, annotator_of, video_of_human_file
 
 
 @dataclass(frozen=True)
@@ -196,5 +196,4 @@ def inter_rater(folder: Path) -> tuple[Scores, dict[str, Scores]]:
 
 def _annotator(path: Path) -> str:
     """Who saved a human.csv: its annotator column, else its file name."""
-    table = pd.read_csv(path, usecols=lambda c: c == "annotator", dtype=str, keep_default_na=False, nrows=1)
-    return (table["annotator"].iloc[0] if "annotator" in table and len(table) else "") or path.name
+    return annotator_of(path) or path.name

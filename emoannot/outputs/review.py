@@ -47,12 +47,16 @@ def video_of_human_file(path: Path) -> str:
     """The video stem a human.csv belongs to: `talk.human.csv` and `talk.anna.human.csv` -> `talk` (the
     annotator column says who; the name's middle part is only for keeping two annotators' files apart)."""
     name = path.name[: -len(HUMAN_SUFFIX)]
-    table = pd.read_csv(path, usecols=lambda c: c == "annotator", dtype=str, keep_default_na=False, nrows=1)
-    annotator = table["annotator"].iloc[0] if "annotator" in table and len(table) else ""
-    part = _name_part(annotator)
+    part = _name_part(annotator_of(path))
     if part and name.endswith(f".{part}"):
         return name[: -len(part) - 1]
     return name
+
+
+def annotator_of(path: Path) -> str:
+    """Who saved a human.csv: its annotator column's first value ("" when there is none)."""
+    table = pd.read_csv(path, usecols=lambda c: c == "annotator", dtype=str, keep_default_na=False, nrows=1)
+    return table["annotator"].iloc[0] if "annotator" in table and len(table) else ""
 
 
 def _result_files(folder: Path) -> tuple[dict, Path]:
