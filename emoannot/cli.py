@@ -431,9 +431,12 @@ def train(
             base_weights = base_weights or init or "default"  # fine-tuning reads the features of its own set
             cfg = replace(FINE_TUNE_RECIPE if init else PAPER_RECIPE, seed=seed, **{k: v for k, v in
                           (("epochs", epochs), ("lr", lr), ("batch_size", batch_size)) if v is not None})
-            summary = train_affwild2(data, out, run_dir, base_weights, cfg,
-                                     settings=Settings(weights=base_weights, device=device),
-                                     device=resolve_device(device), init=init)
+            from emoannot.progress import progress_hook
+
+            with progress_hook(None) as hook:  # bars on a terminal: videos read, epochs
+                summary = train_affwild2(data, out, run_dir, base_weights, cfg,
+                                         settings=Settings(weights=base_weights, device=device),
+                                         device=resolve_device(device), init=init, hook=hook)
     except EmoannotError as exc:
         raise _fail(exc) from None
     typer.echo(json.dumps(summary, indent=2, default=str)[:4000])

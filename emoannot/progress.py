@@ -20,7 +20,7 @@ class Hook(Protocol):
 
 
 STAGE_LABELS = {"probe": "probe", "faces": "decode + faces", "speech": "voice + ASR", "fusion": "fusion",
-                "video": "annotated video"}
+                "video": "annotated video", "features": "training: videos read", "epochs": "training: epochs"}
 
 
 class RichHook:

@@ -22,6 +22,7 @@ import numpy as np
 from emoannot.config import Settings
 from emoannot.errors import DataError
 from emoannot.features import fusion_input
+from emoannot.progress import Hook
 from emoannot.timeline import TRAIN_HOP, WINDOW, tick_times, window_starts
 from emoannot.model.rjcma import RJCMAConfig
 from emoannot.atomic import atomic_path
@@ -133,7 +134,7 @@ def to_windows(videos: list[dict[str, np.ndarray]], window: int = WINDOW, hop: i
 def train_affwild2(root: Path, out: Path, run_dir: Path, base_weights: str = "default",
                    cfg: FusionTrainConfig = PAPER_RECIPE, model_cfg: dict | None = None,
                    settings: Settings | None = None, device: str = "cpu",
-                   log: Callable[[str], None] = print, init: str | None = None) -> dict:
+                   log: Callable[[str], None] = print, init: str | None = None, hook: Hook | None = None) -> dict:
     """Train (or with `init`, fine-tune that set's RJCMA) on the folder's annotated videos; write the
     weights set `out` (the base set's encoders and heads, the new fusion). -> a summary."""
     from emoannot.model.weights import load_state
@@ -151,6 +152,8 @@ def train_affwild2(root: Path, out: Path, run_dir: Path, base_weights: str = "de
     for n, item in enumerate(items):
         log(f"features {n + 1}/{len(items)}: {item.video.name}")
         feats[item.split].append(video_features(item, engine, cache))
+        if hook:
+            hook("features", completed=n + 1, total=len(items))
     train_w, val_w = to_windows(feats["train"]), to_windows(feats["val"])
     init_state, before = None, None
     if init is not None:  # fine-tune: the set's own fusion, its own configuration
@@ -170,7 +173,7 @@ def train_affwild2(root: Path, out: Path, run_dir: Path, base_weights: str = "de
         mcfg = RJCMAConfig(in_dims=tuple(x.shape[-1] for x in (train_w.visual, train_w.audio, train_w.text)),
                            window=WINDOW, **(model_cfg or {}))
     model, meta = train_fusion("rjcma", mcfg, lambda epoch: train_w, val_w, run_dir / "fusion", cfg, device, log=log,
-                               init_state=init_state)
+                               init_state=init_state, hook=hook)
     val_scores = score(predict_windows(model, val_w, device), val_w)
     model.cpu()
     base = resolve_set(base_weights)

@@ -15,6 +15,7 @@ from torch import nn
 from emoannot.atomic import atomic_path
 from emoannot.errors import DataError
 from emoannot.metrics import ccc, macro_f1
+from emoannot.progress import Hook
 from emoannot.model.fusions import Fusion, build
 from emoannot.model.rjcma import ccc as ccc_torch
 from emoannot.timeline import MODEL_FPS
@@ -142,11 +143,12 @@ def fusion_loss(model, batch: list[torch.Tensor], cats: list[torch.Tensor] | Non
 
 def train_fusion(fusion: Fusion | str, model_cfg, train: Callable[[int], Windows], val: Windows, run_dir: Path,
                  cfg: FusionTrainConfig = FusionTrainConfig(), device: str = "cpu", log=print,
-                 init_state: dict | None = None):
+                 init_state: dict | None = None, hook: Hook | None = None):
     """Train one fusion (`model_cfg`: its config record). `train(epoch)` returns that epoch's windows (fixed
     data, or freshly composed sequences). Keeps the weights of the epoch with the best validation score
     (selection_score), the starting weights counting as epoch 0 when `init_state` (fine-tuning) gives them;
-    stops early after cfg.early_stop epochs without a better one. Resumes from run_dir.
+    stops early after cfg.early_stop epochs without a better one. Resumes from run_dir. `hook` (a progress
+    bar) hears ("epochs", done, total) after each epoch.
     -> (model, {history, best_val, recipe})."""
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
@@ -216,6 +218,10 @@ def train_fusion(fusion: Fusion | str, model_cfg, train: Callable[[int], Windows
         log(f"{fusion.value} epoch {epoch + 1}/{cfg.epochs} loss {meta['history'][-1]['loss']:.3f} "
             f"val CCC V {val_scores['ccc_valence']:.3f} A {val_scores['ccc_arousal']:.3f}{acc} ({time.time() - t0:.0f} s)")
         save_checkpoint(ckpt, model, opt, meta)
+        if hook:
+            hook("epochs", completed=epoch + 1, total=cfg.epochs)
+    if hook:  # an early stop ends the bar too
+        hook("epochs", completed=cfg.epochs, total=cfg.epochs)
     if best_path.exists():
         from safetensors.torch import load_file
 
