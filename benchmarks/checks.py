@@ -2,7 +2,8 @@
 
 - the six CREMA-D clips of actor 1001: mean valence HAP > NEU > each of ANG, DIS, FEA, SAD;
   mean arousal ANG > SAD and ANG > NEU;
-- WolfgangLanger_Pexels.mp4 (sad, then laughing): valence over the last quarter > first quarter.
+- WolfgangLanger_Pexels.mp4 (sad, then laughing): valence over the last quarter > first quarter;
+each "A > B" by more than MARGIN (0.02).
 
     python benchmarks/checks.py [--weights FOLDER]   # prints a table; exits 1 if a check does not give what
                                                       # is recorded for the shipped weights (KNOWN_MISSES)
@@ -30,6 +31,10 @@ CREMA = SHARED / "data" / "av" / "crema-d"
 PEXELS = SHARED / "media" / "WolfgangLanger_Pexels.mp4"
 EMOTIONS = ("ANG", "DIS", "FEA", "HAP", "NEU", "SAD")
 KNOWN_MISSES = ("valence NEU > ANG", "valence NEU > FEA", "valence NEU > SAD")
+#: "A > B" holds when A exceeds B by more than this: a smaller difference is about what the frame sampling
+#: alone moves a clip's mean valence (faces at the tick rate against every frame: mean |valence difference|
+#: 0.013 on the talking heads, 0.017 on the MEAD clips, on average; benchmarks/tick_rate.json)
+MARGIN = 0.02
 
 
 def run_checks(out: Path, weights: str = "default") -> tuple[dict, list[tuple[str, bool]]]:
@@ -46,10 +51,12 @@ def run_checks(out: Path, weights: str = "default") -> tuple[dict, list[tuple[st
     means["pexels last quarter"] = (df["valence"][-q:].mean(), df["arousal"][-q:].mean())
     v = {k: m[0] for k, m in means.items()}
     a = {k: m[1] for k, m in means.items()}
-    checks = [("valence HAP > NEU", v["HAP"] > v["NEU"])]
-    checks += [(f"valence NEU > {e}", v["NEU"] > v[e]) for e in ("ANG", "DIS", "FEA", "SAD")]
-    checks += [("arousal ANG > SAD", a["ANG"] > a["SAD"]), ("arousal ANG > NEU", a["ANG"] > a["NEU"]),
-               ("pexels valence last quarter > first quarter", v["pexels last quarter"] > v["pexels first quarter"])]
+    above = lambda x, y: x - y > MARGIN  # noqa: E731
+    checks = [("valence HAP > NEU", above(v["HAP"], v["NEU"]))]
+    checks += [(f"valence NEU > {e}", above(v["NEU"], v[e])) for e in ("ANG", "DIS", "FEA", "SAD")]
+    checks += [("arousal ANG > SAD", above(a["ANG"], a["SAD"])), ("arousal ANG > NEU", above(a["ANG"], a["NEU"])),
+               ("pexels valence last quarter > first quarter",
+                above(v["pexels last quarter"], v["pexels first quarter"]))]
     return means, checks
 
 

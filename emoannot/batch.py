@@ -295,6 +295,14 @@ class Ledger:
         self.rows[i] = summary_row(video, "skipped", folder)
         self.emit(VideoEvent(i, video, "skipped", self.estimate(i)))
 
+    def finished_unheard(self, i: int, folder: Path) -> None:
+        """A video whose complete result a worker wrote before the batch was interrupted, the driver not yet
+        told: recorded as done from its manifest (the row --resume would write for it, status done)."""
+        video = self.plan[i][0]
+        self.report.done.append(str(video))
+        self.rows[i] = summary_row(video, "done", folder, read_manifest(folder / MANIFEST))
+        self.emit(VideoEvent(i, video, "done", self.estimate(i)))
+
     def running(self, i: int) -> None:
         self.emit(VideoEvent(i, self.plan[i][0], "running", self.estimate(i)))
 

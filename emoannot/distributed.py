@@ -129,6 +129,7 @@ def run_batch_ray(settings: Settings, root: Path, out_root: Path, videos: list[P
                 pool.append(w)
                 return w
 
+            running: dict = {}
             try:
                 models = model_records(settings)  # a weights error stops the batch here, once, before any worker
                 queue: list[int] = []
@@ -147,7 +148,6 @@ def run_batch_ray(settings: Settings, root: Path, out_root: Path, videos: list[P
                 if idle:
                     ray.get(idle[0].models.remote())  # a worker that cannot load (a device error) says so once
                 attempts: Counter = Counter()
-                running: dict = {}
                 while queue or running:
                     stop.check()
                     while idle and queue and not (fail_fast and ledger.report.failed):
@@ -183,6 +183,12 @@ def run_batch_ray(settings: Settings, root: Path, out_root: Path, videos: list[P
             finally:
                 for w in pool:
                     ray.kill(w)
+                if ledger.report.interrupted:  # a worker may have finished a video the driver had not heard of yet
+                    for i, _ in running.values():
+                        video = plan[i][0]
+                        folder = out_folder_for(video, root, out_root)
+                        if is_complete(folder, video, models, settings):
+                            ledger.finished_unheard(i, folder)
                 ledger.close()
     finally:
         if started:
