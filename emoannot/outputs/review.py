@@ -166,7 +166,8 @@ video{width:560px;max-width:100%;max-height:46vh;background:#000}  /* the timeli
 <div><kbd>s</kbd> save .human.csv; <kbd>w</kbd> save Aff-Wild2 txt</div>
 </div>
 <p>Mouse: click the timeline to seek; drag on it to draw over a stretch; while recording, move over the
-scale. The grey line is the machine, the coloured one yours; a pass you record replaces what was there.</p>
+scale. The grey line is the machine, the coloured one yours; a pass you record replaces what was there and
+starts from your own value at that point, else from 0 (never from the machine's).</p>
 </div></div>
 <div class="bar">
 <label>dimension <select id="dim"><option value="valence">valence</option><option value="arousal">arousal</option></select></label>
@@ -209,8 +210,8 @@ function setSpeed(s) { video.playbackRate = s; document.getElementById("speed").
 function seek(t) { state.t = Math.min(Math.max(t, 0), D.duration); if (state.videoOk) video.currentTime = state.t; state.lastFrame = frameAt(state.t) - 1; update(); }
 function startRecording() {
   snapshot(); state.recording = true; state.lastFrame = frameAt(video.currentTime) - 1;
-  const i = frameAt(video.currentTime);  // start from what is there: yours, else the machine's, else 0
-  const here = i >= 0 ? (human[state.dim][i] ?? D.machine[state.dim][i]) : null;
+  const i = frameAt(video.currentTime);  // start from your own value there, else neutral: never from the machine's
+  const here = i >= 0 ? human[state.dim][i] : null;  // (a pass is your reading, not anchored on the model)
   state.cur = here === null || here === undefined ? 0 : here;
   video.playbackRate = Number(document.getElementById("speed").value);
   video.play(); document.getElementById("record").classList.add("rec"); update();
