@@ -126,14 +126,18 @@ __ROWS__
 </table></body></html>
 """
 
-_PAGE = r"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>emoannot: __TITLE__</title>
+#: the start of emoannot's pages (the report, the review page): head, title (`__KIND__: __TITLE__`) and the
+#: base style; each page goes on with its own style rules
+PAGE_HEAD = r"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>__KIND__: __TITLE__</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
 body{font:14px system-ui,sans-serif;margin:1em auto;max-width:1100px;color:#222;padding:0 1em}
 h1{font-size:1.2em;margin:.2em 0}
 .top{display:flex;gap:1em;align-items:flex-start;flex-wrap:wrap}
-video{max-width:100%;width:560px;background:#000}
+"""
+
+_PAGE = PAGE_HEAD.replace("__KIND__", "emoannot") + r"""video{max-width:100%;width:560px;background:#000}
 #note{color:#a33;margin:.4em 0}
 #warnings{color:#775;font-size:.9em;margin:.3em 0;padding-left:1.2em}
 #timeline{width:100%;height:230px;display:block;cursor:crosshair;margin-top:.6em}

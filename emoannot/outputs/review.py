@@ -26,7 +26,7 @@ import pandas as pd
 
 from emoannot.errors import InputError
 from emoannot.outputs import MANIFEST, relative_link
-from emoannot.outputs.html import BROWSER_CODECS, BROWSER_CONTAINERS, fill, script_json
+from emoannot.outputs.html import BROWSER_CODECS, BROWSER_CONTAINERS, PAGE_HEAD, fill, script_json
 
 HUMAN_SUFFIX = ".human.csv"
 HUMAN_COLUMNS = ("frame", "time_s", "valence", "arousal", "annotator")
@@ -128,14 +128,7 @@ def read_human(path: Path) -> pd.DataFrame:
     return df
 
 
-_PAGE = r"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>review: __TITLE__</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-body{font:14px system-ui,sans-serif;margin:1em auto;max-width:1150px;color:#222;padding:0 1em}
-h1{font-size:1.2em;margin:.2em 0}
-.top{display:flex;gap:1em;align-items:flex-start;flex-wrap:wrap}
-video{width:560px;max-width:100%;max-height:46vh;background:#000}  /* the timeline stays in view */
+_PAGE = PAGE_HEAD.replace("__KIND__", "review") + r"""video{width:560px;max-width:100%;max-height:46vh;background:#000}  /* the timeline stays in view */
 #scale{width:70px;height:min(315px,46vh);cursor:ns-resize;border:1px solid #ccc}
 #timeline{width:100%;height:240px;display:block;cursor:crosshair;margin-top:.6em}
 #status{font-family:ui-monospace,monospace;margin:.4em 0;white-space:pre}
