@@ -65,7 +65,9 @@ def tiny_set() -> Path:
     from emoannot.paths import cache_dir
 
     code = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
+    package = Path(__file__).parent.parent  # the model code and what the tiny parts' shapes come from
+    for path in [*sorted(Path(__file__).parent.glob("*.py")), *(package / f for f in ("labels.py", "records.py",
+                                                                                       "timeline.py"))]:
         code.update(path.read_bytes())
     folder = cache_dir() / "weights" / f"tiny-{code.hexdigest()[:12]}"
     if (folder / REGISTRY_FILE).exists():
