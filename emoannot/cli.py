@@ -16,6 +16,7 @@ from typing_extensions import Annotated
 from emoannot.config import AsrEngine, AsrModel, Device, Fusion, OutputFormat, PeopleMode
 from emoannot.errors import EmoannotError
 from emoannot.interrupt import exit_code_after_interrupt
+from emoannot.train import CNN_EPOCHS
 
 # rich_markup_mode=None: help text is shown as written (rich markup would eat "[ray]" and "[default: .]")
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None)
@@ -394,7 +395,7 @@ def train(
     epochs: Annotated[Optional[int], typer.Option("--epochs", min=1, help="Fusion epochs [paper: 100; offline: 15]")] = None,
     lr: Annotated[Optional[float], typer.Option("--lr", callback=_positive, help="Learning rate (affwild2) [paper: 1e-5]")] = None,
     batch_size: Annotated[Optional[int], typer.Option("--batch-size", min=1, help="(affwild2) [paper: 12]")] = None,
-    visual_epochs: Annotated[Optional[int], typer.Option("--visual-epochs", min=1, help="Expression-CNN epochs (offline) [default: 20]")] = None,
+    visual_epochs: Annotated[Optional[int], typer.Option("--visual-epochs", min=1, help=f"Expression-CNN epochs (offline) [default: {CNN_EPOCHS}]")] = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     device: Annotated[Optional[Device], typer.Option("--device", help="(affwild2, review) auto takes CUDA when torch sees it.")] = None,
     init: Annotated[Optional[str], typer.Option("--init", help="(affwild2, review) fine-tune this weights set's fusion ('default': the shipped one) instead of training from scratch: a short run with early stopping on the held-out videos, a before/after table in the new model card.")] = None,
@@ -420,7 +421,7 @@ def train(
         if format == TrainFormat.offline:
             from emoannot.train.offline import train_offline
 
-            summary = train_offline(data, out, run_dir, seed=seed, visual_epochs=visual_epochs or 20,
+            summary = train_offline(data, out, run_dir, seed=seed, visual_epochs=visual_epochs or CNN_EPOCHS,
                                     fusion_epochs=epochs or 15)
         else:
             from emoannot.config import Settings

@@ -16,14 +16,16 @@ BATCH = 64  #: crops per CNN pass: faster on CPU than 256 (measured) and a small
 
 @torch.no_grad()
 def embed_crops(model: ExpressionCNN, crops: np.ndarray, device: str = "cpu") -> tuple[np.ndarray, np.ndarray]:
-    """[K, 48, 48] uint8 -> (L2-normalised embeddings [K, 256], class posteriors [K, 7])."""
+    """[K, 48, 48] uint8 -> (L2-normalised embeddings [K, 256], class posteriors [K, 7]); each face is read
+    twice, as cut and mirrored (an expression has no side), and the two readings averaged."""
     model.eval()
     embs, probs = [], []
     for i in range(0, len(crops), BATCH):
         x = centre_crop(torch.from_numpy(crops[i : i + BATCH]).unsqueeze(1)).to(device)
-        e, logits = model.embed_and_logits(x)
-        embs.append(torch.nn.functional.normalize(e, dim=1).cpu())
-        probs.append(logits.softmax(1).cpu())
+        e, logits = model.embed_and_logits(torch.cat([x, x.flip(-1)]))
+        k = len(x)
+        embs.append(torch.nn.functional.normalize(e[:k] + e[k:], dim=1).cpu())
+        probs.append(((logits[:k].softmax(1) + logits[k:].softmax(1)) / 2).cpu())
     if not embs:
         return np.zeros((0, model.classifier.in_features), np.float32), np.zeros((0, len(FACE_CLASSES)), np.float32)
     return torch.cat(embs).numpy(), torch.cat(probs).numpy()
@@ -42,9 +44,9 @@ def face_vector(emb: np.ndarray, blendshapes: np.ndarray) -> np.ndarray:
 
 def fusion_face(head, vector: np.ndarray) -> np.ndarray:
     """What the fusion reads of a face: the visual head's 7 category probabilities, the blendshapes and the
-    read bit ([K, 59]). Not the CNN's embedding: the fusion is trained on composites of FER2013 training
-    faces, whose embeddings the CNN has learnt by heart, and would trust it far more than it deserves on
-    faces it has never seen; the head's reading of the face, and the landmarker's, carry over."""
+    read bit ([K, 59]). Not the CNN's embedding: 256 numbers shaped by FER2013's 48x48 web crops, on which
+    the fusion's composites are built too, so the fusion would learn to lean on them, and they carry over to
+    other faces less than the head's 7 categories and the landmarker's blendshapes do."""
     return np.concatenate([head.predict_proba(vector), vector[:, -(N_BLENDSHAPES + 1):]], 1).astype(np.float32)
 
 

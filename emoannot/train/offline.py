@@ -24,6 +24,7 @@ from emoannot.model.fusions import Fusion, config_class, n_parameters
 from emoannot.model.weights import load_state, write_weights
 from emoannot.features.audio import HEAD_WINDOW
 from emoannot.timeline import TRAIN_HOP, WINDOW
+from emoannot.train import CNN_EPOCHS
 from emoannot.train.composites import (CATEGORIES, FAST_SEGMENT, P_FAST, P_MIXED, Pool, build_pool, compose,
                                        faces_only)
 from emoannot.train.face_inputs import face_inputs, ship_landmarker
@@ -117,7 +118,7 @@ FUSION_PAPERS = {
 }
 
 
-def train_offline(data: Path, out: Path, run_dir: Path, seed: int = 0, visual_epochs: int = 20,
+def train_offline(data: Path, out: Path, run_dir: Path, seed: int = 0, visual_epochs: int = CNN_EPOCHS,
                   fusion_epochs: int = 15, n_train: int = 4000, n_eval: int = 600, log=print,
                   fusions: tuple[Fusion, ...] = tuple(Fusion)) -> dict:
     torch.manual_seed(seed)
@@ -255,9 +256,11 @@ def model_card_markdown(folder: Path) -> str:
         "figure was measured on held-out data by `emoannot train ../shared/data --format offline --out weights`",
         f"(seed {cards['rjcma']['seed']}).", "",
         "| part | trained on | held-out result |", "|---|---|---|",
-        f"| expression_cnn (0.57 M params, 48x48 grey face -> 7 classes, 256-d embedding) | FER2013 train + CK+ "
-        f"(contempt dropped) | FER2013 test accuracy {cnn['fer2013_test_accuracy']:.3f} "
-        f"(val {cnn['fer2013_val_accuracy']:.3f}) |",
+        f"| expression_cnn (0.57 M params, 48x48 grey face -> 7 classes, 256-d embedding; a face is read as cut "
+        f"and mirrored) | FER2013 train (its label mixed with the FER+ vote shares) + CK+ (contempt dropped) | "
+        f"FER2013 test accuracy {cnn['fer2013_test_accuracy']:.3f} (val {cnn['fer2013_val_accuracy']:.3f})"
+        + (f"; FER+ majority {cnn['ferplus_majority_test_accuracy']:.3f}" if "ferplus_majority_test_accuracy" in cnn
+           else "") + " |",
         f"| visual_head (CNN embedding + 51 blendshapes -> face-only V/A + 7 categories) | FER2013 train + val with FER+ "
         f"soft labels, CK+; classes balanced, neutral x{vis['neutral_boost']:g} | FER2013 test accuracy "
         f"{vis['fer2013_test_categories']['accuracy']:.3f} "
