@@ -16,16 +16,14 @@ BATCH = 64  #: crops per CNN pass: faster on CPU than 256 (measured) and a small
 
 @torch.no_grad()
 def embed_crops(model: ExpressionCNN, crops: np.ndarray, device: str = "cpu") -> tuple[np.ndarray, np.ndarray]:
-    """[K, 48, 48] uint8 -> (L2-normalised embeddings [K, 256], class posteriors [K, 7]); each face is read
-    twice, as cut and mirrored (an expression has no side), and the two readings averaged."""
+    """[K, 48, 48] uint8 -> (L2-normalised embeddings [K, 256], class posteriors [K, 7])."""
     model.eval()
     embs, probs = [], []
     for i in range(0, len(crops), BATCH):
         x = centre_crop(torch.from_numpy(crops[i : i + BATCH]).unsqueeze(1)).to(device)
-        e, logits = model.embed_and_logits(torch.cat([x, x.flip(-1)]))
-        k = len(x)
-        embs.append(torch.nn.functional.normalize(e[:k] + e[k:], dim=1).cpu())
-        probs.append(((logits[:k].softmax(1) + logits[k:].softmax(1)) / 2).cpu())
+        e, logits = model.embed_and_logits(x)
+        embs.append(torch.nn.functional.normalize(e, dim=1).cpu())
+        probs.append(logits.softmax(1).cpu())
     if not embs:
         return np.zeros((0, model.classifier.in_features), np.float32), np.zeros((0, len(FACE_CLASSES)), np.float32)
     return torch.cat(embs).numpy(), torch.cat(probs).numpy()

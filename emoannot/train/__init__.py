@@ -2,4 +2,4 @@
 
 #: epochs of the expression CNN in the offline recipe (here, not in fit_cnn, so that the CLI's help can say it
 #: without importing torch)
-CNN_EPOCHS = 40
+CNN_EPOCHS = 20

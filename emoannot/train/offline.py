@@ -256,9 +256,9 @@ def model_card_markdown(folder: Path) -> str:
         "figure was measured on held-out data by `emoannot train ../shared/data --format offline --out weights`",
         f"(seed {cards['rjcma']['seed']}).", "",
         "| part | trained on | held-out result |", "|---|---|---|",
-        f"| expression_cnn (0.57 M params, 48x48 grey face -> 7 classes, 256-d embedding; a face is read as cut "
-        f"and mirrored) | FER2013 train (its label mixed with the FER+ vote shares) + CK+ (contempt dropped) | "
-        f"FER2013 test accuracy {cnn['fer2013_test_accuracy']:.3f} (val {cnn['fer2013_val_accuracy']:.3f})"
+        f"| expression_cnn (0.57 M params, 48x48 grey face -> 7 classes, 256-d embedding) | FER2013 train + CK+ "
+        f"(contempt dropped) | FER2013 test accuracy {cnn['fer2013_test_accuracy']:.3f} "
+        f"(val {cnn['fer2013_val_accuracy']:.3f})"
         + (f"; FER+ majority {cnn['ferplus_majority_test_accuracy']:.3f}" if "ferplus_majority_test_accuracy" in cnn
            else "") + " |",
         f"| visual_head (CNN embedding + 51 blendshapes -> face-only V/A + 7 categories) | FER2013 train + val with FER+ "
