@@ -40,13 +40,15 @@ class VisualTrainConfig:
 
 @dataclass(frozen=True)
 class FaceSplits:
-    """uint8 images [N, 48, 48] and int64 labels [N] per split (FER2013 class order)."""
+    """uint8 images [N, 48, 48] and int64 labels [N] per split (FER2013 class order); the test faces' FER+
+    majority where the corpus folder has the FER+ votes (-1 where FER+ has no FER2013 class)."""
     train_x: np.ndarray
     train_y: np.ndarray
     val_x: np.ndarray
     val_y: np.ndarray
     test_x: np.ndarray
     test_y: np.ndarray
+    test_plus: np.ndarray | None = None
 
 
 def load_faces(data: Path, use_ckplus: bool = True) -> FaceSplits:
@@ -66,7 +68,9 @@ def load_faces(data: Path, use_ckplus: bool = True) -> FaceSplits:
         keep = np.array([ck_classes[i] in CKPLUS_TO_FER for i in ck["labels"]])
         ck_y = np.array([FACE_CLASSES.index(CKPLUS_TO_FER[ck_classes[i]]) for i in ck["labels"][keep]])
         tx, ty = np.concatenate([tx, ck["images"][keep]]), np.concatenate([ty, ck_y])
-    return FaceSplits(tx, ty, x[split == "val"], y[split == "val"], x[split == "test"], y[split == "test"])
+    plus = (ferplus_labels(data)[1][split == "test"] if (data / "faces" / "ferplus_votes_for_fer2013_48.npz").exists()
+            else None)
+    return FaceSplits(tx, ty, x[split == "val"], y[split == "val"], x[split == "test"], y[split == "test"], plus)
 
 
 #: FER+ column -> FER2013 class (contempt, unknown and NF have no FER2013 class)
@@ -156,15 +160,11 @@ def train_visual(data: Path, run_dir: Path, out_dir: Path, cfg: VisualTrainConfi
         log(f"epoch {epoch + 1}/{cfg.epochs} loss {total / steps_per_epoch:.3f} val acc {val_acc:.4f} "
             f"({time.time() - t0:.0f} s)")
         save_checkpoint(ckpt, model, opt, meta)
-    plus_path = data / "faces" / "ferplus_votes_for_fer2013_48.npz"
-    split = np.load(data / "faces" / "fer2013_48.npz", allow_pickle=False)["split"].astype(str)
-    majority = ferplus_labels(data)[1][split == "test"] if plus_path.exists() else None
-    return finish_visual(model, faces, meta, cfg, out_dir, majority)
+    return finish_visual(model, faces, meta, cfg, out_dir)
 
 
-def finish_visual(model: ExpressionCNN, faces: FaceSplits, meta: dict, cfg: VisualTrainConfig, out_dir: Path,
-                  plus_majority: np.ndarray | None = None) -> dict:
-    """Test the CNN (FER2013 labels; the FER+ majority too where `plus_majority` [N_test] is given) and write it."""
+def finish_visual(model: ExpressionCNN, faces: FaceSplits, meta: dict, cfg: VisualTrainConfig, out_dir: Path) -> dict:
+    """Test the CNN (FER2013 labels; the FER+ majority too where `faces` has it) and write it."""
     from emoannot.model.weights import write_weights
 
     test_pred = predict_logits(model, faces.test_x).argmax(1)
@@ -176,9 +176,9 @@ def finish_visual(model: ExpressionCNN, faces: FaceSplits, meta: dict, cfg: Visu
         "fer2013_test_per_class_recall": per_class,
         "n_test": int(len(faces.test_y)),
     }
-    if plus_majority is not None:
-        has = plus_majority >= 0
-        metrics["ferplus_majority_test_accuracy"] = float((test_pred[has] == plus_majority[has]).mean())
+    if faces.test_plus is not None:
+        has = faces.test_plus >= 0
+        metrics["ferplus_majority_test_accuracy"] = float((test_pred[has] == faces.test_plus[has]).mean())
     card = {
         "name": "expression_cnn",
         "task": "7-class facial expression from aligned 48x48 grey crops (centre 40x40); 256-d embedding",
