@@ -81,7 +81,7 @@ def run(weights: str) -> dict:
 
     from emoannot.config import Fusion, Settings
     from emoannot.features.blendshapes import N_BLENDSHAPES, fer_region
-    from emoannot.features.visual import embed_crops, face_readings, mirror_crops
+    from emoannot.features.visual import embed_crops, face_readings
     from emoannot.fusion import fuse
     from emoannot.model.weights import read_registry, resolve_set
     from emoannot.models import load_fusion
@@ -97,7 +97,7 @@ def run(weights: str) -> dict:
     emb, probs = embed_crops(engine.cnn, images)
     unread = np.full(N_BLENDSHAPES, np.nan, np.float32)  # the faces read as the product reads them
     bs = np.stack([v if (v := engine.blendshapes.read(fer_region(im))) is not None else unread for im in images])
-    values, face_va = face_readings(emb, embed_crops(engine.cnn, mirror_crops(images))[0], bs, probs, engine.visual_head)
+    values, face_va = face_readings(emb, bs, probs, engine.visual_head)
     seqs = sequences(face_va, values, labels, MODEL_FPS)
     folder = resolve_set(weights)
     result = {"sequences": N_SEQ, "seconds_each": SECONDS, "fusions": {}}

@@ -35,24 +35,6 @@ FACE_PX, CONTEXT = 160, 1.5
 REGION_SIZE = int(round(FACE_PX * CONTEXT))
 
 
-def _mirror_order() -> np.ndarray:
-    swapped = [n.replace("Left", "#").replace("Right", "Left").replace("#", "Right") for n in NAMES]
-    return np.array([NAMES.index(n) for n in swapped])
-
-
-#: column order of the same face seen in a mirror: every Left coefficient with its Right (browDownLeft <->
-#: browDownRight, jawLeft <-> jawRight, ...). An approximation of what the landmarker reads on the mirrored
-#: image (the model is not exactly mirror-symmetric: on 360 FER2013 test faces read both ways, the mirrored
-#: reading is 0.048 from the swapped one per coefficient, 0.058 from the unswapped, per-coefficient
-#: correlation 0.79), used alike in training and in the product, and free where a second reading is not
-MIRROR = _mirror_order()
-
-
-def mirrored(blendshapes: np.ndarray) -> np.ndarray:
-    """[..., 51] coefficients -> those of the mirrored face (MIRROR)."""
-    return blendshapes[..., MIRROR]
-
-
 def landmarker_path(folder: Path) -> Path:
     """The landmarker model in weights folder `folder`, its sha256 checked against its card."""
     card_path, path = folder / LANDMARKER_CARD, folder / LANDMARKER_FILE

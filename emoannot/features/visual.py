@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from emoannot.features import ModalityFeatures
-from emoannot.features.blendshapes import N_BLENDSHAPES, mirrored
+from emoannot.features.blendshapes import N_BLENDSHAPES
 from emoannot.labels import FACE_CLASSES, va_matrix
 from emoannot.model.expression import EMBED_DIM, ExpressionCNN, centre_crop
 from emoannot.records import FaceTrack
@@ -40,30 +40,12 @@ def face_vector(emb: np.ndarray, blendshapes: np.ndarray) -> np.ndarray:
     return np.concatenate([emb, _read(blendshapes)], 1).astype(np.float32)
 
 
-def mirror_crops(crops: np.ndarray) -> np.ndarray:
-    """[K, 48, 48] crops -> the same faces seen in a mirror."""
-    return np.ascontiguousarray(crops[..., ::-1])
-
-
-def head_reading(head, vector: np.ndarray, mirrored_vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The visual head's reading of faces: category probabilities [K, 7] and (valence, arousal) [K, 2], each
-    the average of two looks at the face, as cut (`vector`) and mirrored (`mirrored_vector`: face_vector of
-    the mirrored crop's embedding and the blendshapes with left and right swapped, blendshapes.mirrored): the
-    test-time mirroring of image classifiers. The head is fitted on the faces as cut and calibrated on the
-    two looks averaged (train.fit_heads.train_visual_head; on FER2013 test, FER+ majority 0.798 against 0.789
-    for the same head reading one look)."""
-    proba = (head.predict_proba(vector) + head.predict_proba(mirrored_vector)) / 2
-    va = (head.predict_va(vector) + head.predict_va(mirrored_vector)) / 2
-    return proba.astype(np.float32), va.astype(np.float32)
-
-
-def fusion_face(proba: np.ndarray, vector: np.ndarray) -> np.ndarray:
-    """What the fusion reads of a face: the visual head's 7 category probabilities (head_reading), the
-    blendshapes and the read bit of `vector` ([K, 59]). Not the CNN's embedding: 256 numbers shaped by
-    FER2013's 48x48 web crops, on which the fusion's composites are built too, so the fusion would learn to
-    lean on them, and they carry over to other faces less than the head's 7 categories and the landmarker's
-    blendshapes do."""
-    return np.concatenate([proba, vector[:, -(N_BLENDSHAPES + 1):]], 1).astype(np.float32)
+def fusion_face(head, vector: np.ndarray) -> np.ndarray:
+    """What the fusion reads of a face: the visual head's 7 category probabilities, the blendshapes and the
+    read bit ([K, 59]). Not the CNN's embedding: 256 numbers shaped by FER2013's 48x48 web crops, on which
+    the fusion's composites are built too, so the fusion would learn to lean on them, and they carry over to
+    other faces less than the head's 7 categories and the landmarker's blendshapes do."""
+    return np.concatenate([head.predict_proba(vector), vector[:, -(N_BLENDSHAPES + 1):]], 1).astype(np.float32)
 
 
 def reads_blendshapes(head) -> bool:
@@ -71,15 +53,12 @@ def reads_blendshapes(head) -> bool:
     return head is not None and int(head.mean.shape[0]) == EMBED_DIM + N_BLENDSHAPES + 1
 
 
-def face_readings(emb: np.ndarray, mirrored_emb: np.ndarray | None, blendshapes: np.ndarray, probs: np.ndarray,
-                  head=None) -> tuple[np.ndarray, np.ndarray]:
-    """Faces' CNN embeddings [n, 256] as cut and mirrored (the second may be None where the head does not read
-    blendshapes), blendshapes [n, 51] (NaN where unread) and CNN posteriors [n, 7] -> (what the fusion reads
-    of each face, the face-only (valence, arousal) [n, 2])."""
+def face_readings(emb: np.ndarray, blendshapes: np.ndarray, probs: np.ndarray, head=None) -> tuple[np.ndarray, np.ndarray]:
+    """Faces' CNN embeddings [n, 256], blendshapes [n, 51] (NaN where unread) and CNN posteriors [n, 7] ->
+    (what the fusion reads of each face, the face-only (valence, arousal) [n, 2])."""
     if reads_blendshapes(head):
         vector = face_vector(emb, blendshapes)
-        proba, va = head_reading(head, vector, face_vector(mirrored_emb, mirrored(blendshapes)))
-        return fusion_face(proba, vector), va
+        return fusion_face(head, vector), head.predict_va(vector)
     return emb, (head.predict_va(emb) if head is not None else posterior_to_va(probs))
 
 
@@ -90,9 +69,8 @@ def posterior_to_va(probs: np.ndarray) -> np.ndarray:
 def visual_features(track: FaceTrack, model: ExpressionCNN, device: str = "cpu", head=None) -> ModalityFeatures:
     """Per tick: what the fusion reads of the face and the face-only (valence, arousal): the visual head's
     calibrated estimate when the weights set has one, else the posterior-weighted average of the class
-    points. A head of 308 inputs reads face_vector (embedding + blendshapes), each face as cut and mirrored
-    (head_reading), and the fusion fusion_face; with a head of 256 inputs (weights sets trained before
-    blendshapes) both read the embedding alone.
+    points. A head of 308 inputs reads face_vector (embedding + blendshapes) and the fusion fusion_face;
+    with a head of 256 inputs (weights sets trained before blendshapes) both read the embedding alone.
     Batch by batch into the output arrays: an hour of video holds no second copy of its crops."""
     mask = track.crop_mask.copy()
     k = len(mask)
@@ -105,6 +83,5 @@ def visual_features(track: FaceTrack, model: ExpressionCNN, device: str = "cpu",
     for i in range(0, len(ticks), BATCH):
         sel = ticks[i : i + BATCH]
         emb, probs = embed_crops(model, track.crops[sel], device)
-        emb_m = embed_crops(model, mirror_crops(track.crops[sel]), device)[0] if reads_blendshapes(head) else None
-        values[sel], va[sel] = face_readings(emb, emb_m, blendshapes[sel], probs, head)
+        values[sel], va[sel] = face_readings(emb, blendshapes[sel], probs, head)
     return ModalityFeatures("visual", values, mask, va)

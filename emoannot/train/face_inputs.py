@@ -13,8 +13,8 @@ import numpy as np
 
 from emoannot.errors import DataError
 from emoannot.features.blendshapes import (LANDMARKER_CARD, LANDMARKER_FILE, N_BLENDSHAPES, BlendshapeReader,
-                                           landmarker_path, mirrored, read_faces)
-from emoannot.features.visual import embed_crops, face_vector, mirror_crops, posterior_to_va
+                                           landmarker_path, read_faces)
+from emoannot.features.visual import embed_crops, face_vector, posterior_to_va
 from emoannot.labels import FACE_CLASSES
 from emoannot.train.corpora import cached
 from emoannot.train.fit_cnn import CKPLUS_TO_FER, ferplus_labels
@@ -76,22 +76,17 @@ def ship_landmarker(out: Path) -> Path:
 
 @dataclass(frozen=True)
 class FaceInputs:
-    """Per FER2013 split ("train", "val", "test"): face vectors [n, 308] as cut (`x`) and mirrored
-    (`x_mirrored`: the mirrored crop's embedding, the blendshapes' left and right swapped), FER2013 labels,
-    FER+ majority (-1 without one) and the label the composites use (the FER+ majority, else FER2013's); the
-    head's fitting set (train + val with FER+ votes, and CK+; both looks) with its soft labels; the CNN
-    posterior's V/A on test (the old face-only estimate, for the card's before/after) and the CNN's own
-    FER2013 test accuracy when its posteriors of the two looks are averaged."""
+    """Per FER2013 split ("train", "val", "test"): face vectors [n, 308], FER2013 labels, FER+ majority (-1
+    without one) and the label the composites use (the FER+ majority, else FER2013's); the head's fitting set
+    (train + val with FER+ votes, and CK+) with its soft labels; the CNN posterior's V/A on test (the old
+    face-only estimate, for the card's before/after)."""
     x: dict[str, np.ndarray]
-    x_mirrored: dict[str, np.ndarray]
     y: dict[str, np.ndarray]
     plus: dict[str, np.ndarray]
     label: dict[str, np.ndarray]
     fit_x: np.ndarray
-    fit_x_mirrored: np.ndarray
     fit_soft: np.ndarray
     posterior_va_test: np.ndarray
-    cnn_test_accuracy_mirrored: float
 
 
 def face_inputs(data: Path, cnn, cache: Path, landmarker: Path, log=print) -> FaceInputs:
@@ -101,33 +96,24 @@ def face_inputs(data: Path, cnn, cache: Path, landmarker: Path, log=print) -> Fa
     fer = np.load(fer_path, allow_pickle=False)
     split, y = fer["split"].astype(str), fer["labels"].astype(np.int64)
     bs = training_face_blendshapes(data, cache, landmarker, log)
-    log("expression CNN embeddings of the training faces (as cut and mirrored)")
-
-    def looks(images: np.ndarray, blendshapes: np.ndarray) -> tuple[np.ndarray, ...]:
-        """(vectors as cut, vectors mirrored, the CNN's posteriors as cut, mirrored)."""
-        emb, probs = embed_crops(cnn, np.ascontiguousarray(images))
-        emb_m, probs_m = embed_crops(cnn, mirror_crops(images))
-        return face_vector(emb, blendshapes), face_vector(emb_m, mirrored(blendshapes)), probs, probs_m
-
-    vec, vec_m, probs, probs_m = looks(fer["images"], np.where(bs["fer_ok"][:, None], bs["fer"], np.nan))
+    log("expression CNN embeddings of the training faces")
+    emb, probs = embed_crops(cnn, np.ascontiguousarray(fer["images"]))
+    vec = face_vector(emb, np.where(bs["fer_ok"][:, None], bs["fer"], np.nan))
     soft, plus = ferplus_labels(data)
-    out = {k: {} for k in ("x", "x_mirrored", "y", "plus", "label")}
+    out = {k: {} for k in ("x", "y", "plus", "label")}
     for s in ("train", "val", "test"):
         sel = split == s
-        out["x"][s], out["x_mirrored"][s], out["y"][s], out["plus"][s] = vec[sel], vec_m[sel], y[sel], plus[sel]
+        out["x"][s], out["y"][s], out["plus"][s] = vec[sel], y[sel], plus[sel]
         out["label"][s] = np.where(plus[sel] >= 0, plus[sel], y[sel])
     fit = (split != "test") & np.isfinite(soft).all(1)
-    fit_x, fit_x_m, fit_soft = [vec[fit]], [vec_m[fit]], [soft[fit]]
+    fit_x, fit_soft = [vec[fit]], [soft[fit]]
     if ck_path.exists():
         ck = np.load(ck_path, allow_pickle=False)
         names = [str(c) for c in ck["classes"]]
         keep = np.array([names[i] in CKPLUS_TO_FER for i in ck["labels"]])
         ck_y = np.array([FACE_CLASSES.index(CKPLUS_TO_FER[names[i]]) for i in ck["labels"][keep]])
-        ck_v, ck_v_m, *_ = looks(ck["images"][keep], np.where(bs["ck_ok"][keep, None], bs["ck"][keep], np.nan))
-        fit_x.append(ck_v)
-        fit_x_m.append(ck_v_m)
+        ck_emb, _ = embed_crops(cnn, np.ascontiguousarray(ck["images"][keep]))
+        fit_x.append(face_vector(ck_emb, np.where(bs["ck_ok"][keep, None], bs["ck"][keep], np.nan)))
         fit_soft.append(np.eye(len(FACE_CLASSES), dtype=np.float32)[ck_y])
-    test = split == "test"
-    return FaceInputs(out["x"], out["x_mirrored"], out["y"], out["plus"], out["label"], np.concatenate(fit_x),
-                      np.concatenate(fit_x_m), np.concatenate(fit_soft), posterior_to_va(probs[test]),
-                      float(((probs + probs_m)[test].argmax(1) == y[test]).mean()))
+    return FaceInputs(out["x"], out["y"], out["plus"], out["label"], np.concatenate(fit_x), np.concatenate(fit_soft),
+                      posterior_to_va(probs[split == "test"]))

@@ -373,53 +373,42 @@ def category_metrics(proba: np.ndarray, truth: np.ndarray, classes: tuple[str, .
             "confusion": confusion.tolist(), "classes": list(classes)}
 
 
-def train_visual_head(x_fit: np.ndarray, x_fit_mirrored: np.ndarray, soft_fit: np.ndarray, x_test: np.ndarray,
-                      x_test_mirrored: np.ndarray, y_test: np.ndarray, plus_test: np.ndarray,
-                      posterior_va_test: np.ndarray, seed: int = 0, epochs: int = 60) -> tuple[VAHead, dict]:
+def train_visual_head(x_fit: np.ndarray, soft_fit: np.ndarray, x_test: np.ndarray, y_test: np.ndarray,
+                      plus_test: np.ndarray, posterior_va_test: np.ndarray, seed: int = 0,
+                      epochs: int = 60) -> tuple[VAHead, dict]:
     """The face-only valence/arousal and category: a VAHead from face_vector (expression-CNN embedding +
     the landmarker's blendshapes and read bit) to the vote-weighted class point and the vote shares,
-    fitted on FER2013 train + validation with FER+ soft labels and CK+ (hard labels), the faces as cut,
-    classes balanced and neutral counted NEUTRAL_BOOST times; then calibrated by an anchored affine map
-    fitted on out-of-fold readings of the same faces as the product reads them (as cut and mirrored,
-    `x_fit_mirrored`, averaged: features.visual.head_reading), so that typical neutral faces land on (0, 0).
-    Scored as the product reads on FER2013 test, against its own labels (`y_test`) and against the FER+
-    majority (`plus_test`, -1 where FER+ has none); the single look's FER+ accuracy beside.
-
-    Fitting on the mirrored looks too was tried (2026-12-07: FER+ majority 0.803 / 0.801 for seeds 0 / 1,
-    against 0.798 / 0.798) and not kept: on the real dev faces it read neutral faces more pleasant (MEAD
-    face column +0.13 / +0.16 against +0.02 / +0.11) and surprise no higher than neutral."""
-    from emoannot.features.visual import head_reading
+    fitted on FER2013 train + validation with FER+ soft labels and CK+ (hard labels), classes balanced and
+    neutral counted NEUTRAL_BOOST times; then calibrated by an anchored affine map fitted on out-of-fold
+    predictions of the same faces, so that typical neutral faces land on (0, 0). Scored on FER2013 test
+    against its own labels (`y_test`) and against the FER+ majority (`plus_test`, -1 where FER+ has none)."""
     from emoannot.labels import FACE_CLASSES, va_point
 
     neutral = FACE_CLASSES.index("neutral")
     points = np.asarray([va_point(c) for c in FACE_CLASSES], np.float32)
 
-    def fit(sel):
-        return fit_soft_head(x_fit[sel], soft_fit[sel], points, neutral, epochs, seed)
+    def fit(x, soft):
+        return fit_soft_head(x, soft, points, neutral, epochs, seed)
 
     folds = np.random.default_rng(seed).integers(0, CALIBRATION_FOLDS, len(x_fit))
     oof = np.zeros((len(x_fit), 2), np.float32)
     for k in range(CALIBRATION_FOLDS):
-        oof[folds == k] = head_reading(fit(folds != k), x_fit[folds == k], x_fit_mirrored[folds == k])[1]
-    head = fit(np.ones(len(x_fit), bool))
+        oof[folds == k] = fit(x_fit[folds != k], soft_fit[folds != k]).predict_va(x_fit[folds == k])
+    head = fit(x_fit, soft_fit)
     major = soft_fit.argmax(1)
     means = np.stack([oof[major == c].mean(0) for c in range(len(FACE_CLASSES))])
     matrix, offset = anchored_affine(means, points, neutral)
     head.cal_matrix.copy_(torch.from_numpy(matrix))
     head.cal_offset.copy_(torch.from_numpy(offset))
-    proba, va = head_reading(head, x_test, x_test_mirrored)
+    proba = head.predict_proba(x_test)
     has_plus = plus_test >= 0
     names = [FACE_CLASSES[int(c)] for c in y_test]
     read = x_test[:, -1] > 0
-    single = head.predict_proba(x_test)
-    metrics = {"fer2013_test": class_point_metrics(va, names),
+    metrics = {"fer2013_test": class_point_metrics(head.predict_va(x_test), names),
                "fer2013_test_posterior_average_before": class_point_metrics(posterior_va_test, names),
                "fer2013_test_categories": category_metrics(proba, y_test, FACE_CLASSES),
                "ferplus_majority_test_categories": category_metrics(proba[has_plus], plus_test[has_plus], FACE_CLASSES),
-               "ferplus_majority_test_accuracy_one_look": category_metrics(single[has_plus], plus_test[has_plus],
-                                                                          FACE_CLASSES)["accuracy"],
                "fer2013_test_faces_read_by_the_landmarker": float(read.mean()),
                "n_fit": int(len(x_fit)), "n_test": int(len(y_test)), "neutral_boost": NEUTRAL_BOOST,
-               "epochs": epochs, "looks": "fitted on the faces as cut; calibrated and read as cut and mirrored, "
-                                          "averaged (features.visual.head_reading)"}
+               "epochs": epochs}
     return head, metrics

@@ -17,7 +17,7 @@ import torch
 
 from emoannot.atomic import write_text
 from emoannot.errors import WeightsError
-from emoannot.features.visual import fusion_face, head_reading
+from emoannot.features.visual import fusion_face
 from emoannot.metrics import ccc, macro_f1
 from emoannot.model.expression import ExpressionCNN
 from emoannot.model.fusions import Fusion, config_class, n_parameters
@@ -134,10 +134,8 @@ def train_offline(data: Path, out: Path, run_dir: Path, seed: int = 0, visual_ep
     cnn.load_state_dict(cnn_state)
     # 2. the face as the product reads it: CNN embedding + the landmarker's blendshapes (FER+ soft labels)
     faces = face_inputs(data, cnn, cache, ship_landmarker(out), log)
-    visual_head, visual_metrics = train_visual_head(faces.fit_x, faces.fit_x_mirrored, faces.fit_soft, faces.x["test"],
-                                                    faces.x_mirrored["test"], faces.y["test"], faces.plus["test"],
-                                                    faces.posterior_va_test, seed)
-    visual_metrics["expression_cnn_fer2013_test_accuracy_two_looks"] = faces.cnn_test_accuracy_mirrored
+    visual_head, visual_metrics = train_visual_head(faces.fit_x, faces.fit_soft, faces.x["test"], faces.y["test"],
+                                                    faces.plus["test"], faces.posterior_va_test, seed)
     neutral = visual_metrics["fer2013_test"]["per_class"]["neutral"]
     log(f"visual head: FER2013 test accuracy {visual_metrics['fer2013_test_categories']['accuracy']:.3f}, FER+ majority "
         f"{visual_metrics['ferplus_majority_test_categories']['accuracy']:.3f}; neutral mean V {neutral['valence']:+.3f} "
@@ -159,9 +157,7 @@ def train_offline(data: Path, out: Path, run_dir: Path, seed: int = 0, visual_ep
         "labels": "the vote-weighted average of the classes' circumplex points (emoannot.labels); classes balanced by "
                   f"majority, neutral counted {NEUTRAL_BOOST}x (the origin anchor)",
         "recipe": f"MLP 308-128-(2 + 7), MSE + (1 - CCC) + soft cross-entropy, AdamW, {visual_metrics['epochs']} epochs, "
-                  "balanced sampling; anchored affine calibration on 5-fold out-of-fold readings as the product reads: "
-                  "the average of two looks at each face, as cut and mirrored (the mirrored crop's embedding, the "
-                  "blendshapes' left and right swapped)",
+                  "balanced sampling; anchored affine calibration on 5-fold out-of-fold predictions",
         "metrics": visual_metrics})
     write_weights(out, "audio_head", audio_head.state_dict(), {
         **common, "task": f"valence/arousal (+9 speech categories) from {HEAD_WINDOW / 10:g} s means of speaker-centred "
@@ -195,8 +191,7 @@ def train_offline(data: Path, out: Path, run_dir: Path, seed: int = 0, visual_ep
     for split, clips, sents in (("train", train_clips, idx["train"]), ("val", train_clips, idx["dev"]),
                                 ("test", heldout, idx["test"])):
         x = faces.x[split]
-        proba, face_va = head_reading(visual_head, x, faces.x_mirrored[split])
-        pools[split] = build_pool(fusion_face(proba, x), face_va, faces.label[split], sf, clips,
+        pools[split] = build_pool(fusion_face(visual_head, x), visual_head.predict_va(x), faces.label[split], sf, clips,
                                   audio_head, tf, sents, text_head)
     val_w, _ = compose(pools["val"], n_eval, WINDOW, seed + 1)
     test_w, test_present = compose(pools["test"], n_eval, WINDOW, seed + 2)
@@ -265,12 +260,9 @@ def model_card_markdown(folder: Path) -> str:
         f"(contempt dropped) | FER2013 test accuracy {cnn['fer2013_test_accuracy']:.3f} "
         f"(val {cnn['fer2013_val_accuracy']:.3f})"
         + (f"; FER+ majority {cnn['ferplus_majority_test_accuracy']:.3f}" if "ferplus_majority_test_accuracy" in cnn
-           else "")
-        + (f"; read as cut and mirrored {vis['expression_cnn_fer2013_test_accuracy_two_looks']:.3f}"
-           if "expression_cnn_fer2013_test_accuracy_two_looks" in vis else "") + " |",
-        f"| visual_head (CNN embedding + 51 blendshapes -> face-only V/A + 7 categories; each face read as cut and "
-        f"mirrored, averaged) | FER2013 train + val with FER+ soft labels, CK+; classes balanced, neutral x{vis['neutral_boost']:g} "
-        f"| FER2013 test accuracy "
+           else "") + " |",
+        f"| visual_head (CNN embedding + 51 blendshapes -> face-only V/A + 7 categories) | FER2013 train + val with FER+ "
+        f"soft labels, CK+; classes balanced, neutral x{vis['neutral_boost']:g} | FER2013 test accuracy "
         f"{vis['fer2013_test_categories']['accuracy']:.3f} "
         f"(FER+ majority {vis['ferplus_majority_test_categories']['accuracy']:.3f}, "
         f"disgust recall {vis['ferplus_majority_test_categories']['recall']['disgust']:.2f}); CCC vs class points V "

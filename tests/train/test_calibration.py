@@ -17,7 +17,7 @@ def face_va():
     import torch
 
     from emoannot.features.blendshapes import N_BLENDSHAPES, BlendshapeReader, fer_region, landmarker_path
-    from emoannot.features.visual import embed_crops, face_readings, mirror_crops
+    from emoannot.features.visual import embed_crops, face_readings
     from emoannot.model.expression import ExpressionCNN
     from emoannot.model.heads import head_from_state
     from emoannot.model.weights import load_state, resolve_set
@@ -38,7 +38,7 @@ def face_va():
     unread = np.full(N_BLENDSHAPES, np.nan, np.float32)
     bs = np.stack([v if (v := reader.read(fer_region(face))) is not None else unread for face in x])
     reader.close()
-    return face_readings(emb, embed_crops(cnn, mirror_crops(x))[0], bs, probs, head)[1], y
+    return face_readings(emb, bs, probs, head)[1], y
 
 
 def test_neutral_faces_sit_at_the_origin_and_surprise_is_pleasant(face_va):
