@@ -231,8 +231,35 @@ def as_the_product_reads(sf: SpeechFeatures, i: int, reference: np.ndarray, prio
     return sf.clip_mean(i) - speaker_centre(x, m, reference, prior)
 
 
+def _neutral_content_jitter(sf: SpeechFeatures, idx: list[int], x: np.ndarray, va: np.ndarray, cls: np.ndarray,
+                            seed: int) -> tuple[np.ndarray, ...]:
+    """The acted corpora say two sentences (RAVDESS) or ten (EmoDB) per speaker, so the head never saw a calm
+    voice saying other words: in long read speech it took the window-to-window movement of the content for
+    emotion (mostly negative, as most acted emotions are). Each neutral and calm sample is added
+    NEUTRAL_JITTER_COPIES more times, moved by a within-clip deviation (a 1-s speech mean minus its clip's
+    speech mean, from any training clip) scaled by U(0, 1), with its neutral label."""
+    rng = np.random.default_rng(seed + 1)
+    deviations = []
+    for i in idx:
+        t, m = sf.clip(i)
+        speech = np.flatnonzero(m)
+        if len(speech) < 15:
+            continue
+        mean = t[m].mean(0)
+        for _ in range(2):
+            a = int(rng.integers(0, len(speech) - 10))
+            deviations.append(t[speech[a : a + 10]].mean(0) - mean)
+    calm = np.flatnonzero(np.isin(cls, [SPEECH_CLASSES.index("neutral"), SPEECH_CLASSES.index("calm")]))
+    if not deviations or not len(calm):
+        return x, va, cls
+    dev = np.asarray(deviations, np.float32)
+    extra = np.repeat(calm, NEUTRAL_JITTER_COPIES)
+    moved = x[extra] + dev[rng.integers(0, len(dev), len(extra))] * rng.uniform(0, 1, (len(extra), 1)).astype(np.float32)
+    return np.concatenate([x, moved]), np.concatenate([va, va[extra]]), np.concatenate([cls, cls[extra]])
+
+
 def _fit_audio(sf: SpeechFeatures, idx: list[int], seed: int) -> VAHead:
-    x, va, cls = _audio_samples(sf, idx, 4, seed)
+    x, va, cls = _neutral_content_jitter(sf, idx, *_audio_samples(sf, idx, 4, seed), seed)
     return fit_head(x, va, cls, len(SPEECH_CLASSES), epochs=150, seed=seed, sample_weights=_speech_balance(cls))
 
 
@@ -288,6 +315,8 @@ def train_audio_head(sf: SpeechFeatures, exclude_speakers: tuple[str, ...] = HEL
                "speaker_normalisation": "each training clip minus its speaker's neutral/calm mean; at inference "
                                         f"the video's speech mean drawn towards the reference by {SPEAKER_PRIOR_TICKS} "
                                         "ticks (features.audio.speaker_centre)",
+               "neutral_content_jitter": f"each neutral/calm sample {NEUTRAL_JITTER_COPIES} more times, moved by a "
+                                         "within-clip 1-s deviation x U(0, 1) (fit_heads._neutral_content_jitter)",
                "head_window_ticks": HEAD_WINDOW}
     train_idx = [i for i, c in enumerate(sf.clips) if c.speaker not in exclude_speakers]
     head = _fit_audio(sfc, train_idx, seed)
@@ -304,6 +333,7 @@ def train_audio_head(sf: SpeechFeatures, exclude_speakers: tuple[str, ...] = HEL
     return head, metrics, sfc
 
 
+NEUTRAL_JITTER_COPIES = 4  #: extra, content-jittered copies of each neutral/calm voice sample (_neutral_content_jitter)
 NEUTRAL_BOOST = 2.0  #: neutral (and calm) samples count this much more than any other class's: the origin anchors
 CALIBRATION_FOLDS = 5
 

@@ -30,8 +30,9 @@ from emoannot.train.composites import (CATEGORIES, FAST_SEGMENT, P_FAST, P_MIXED
 from emoannot.train.face_inputs import face_inputs, ship_landmarker
 from emoannot.train.fit_cnn import VisualTrainConfig, train_visual
 from emoannot.train.fit_fusion import FusionTrainConfig, Windows, predict_windows, train_fusion
-from emoannot.train.fit_heads import (AUDIO_ENCODER, HELDOUT_SPEAKERS, NEUTRAL_BOOST, emobank_features,
-                                      speech_corpus_features, train_audio_head, train_text_head, train_visual_head)
+from emoannot.train.fit_heads import (AUDIO_ENCODER, HELDOUT_SPEAKERS, NEUTRAL_BOOST, NEUTRAL_JITTER_COPIES,
+                                      emobank_features, speech_corpus_features, train_audio_head, train_text_head,
+                                      train_visual_head)
 
 PATTERN_NAMES = {(1, 1, 1): "face+voice+words", (1, 1, 0): "face+voice", (1, 0, 0): "face only",
                  (0, 1, 1): "voice+words", (0, 1, 0): "voice only", (0, 0, 0): "nothing"}
@@ -173,7 +174,8 @@ def train_offline(data: Path, out: Path, run_dir: Path, seed: int = 0, visual_ep
                   "intensity normal 0.75, strong 1.0)",
         "recipe": "MLP 384-128-(2 + 9), MSE + (1 - CCC) + cross-entropy, AdamW, 150 epochs, categories balanced, "
                   f"neutral and calm x{NEUTRAL_BOOST:g}; samples = clip means + 4 random {HEAD_WINDOW / 10:g} s windows "
-                  "per clip",
+                  f"per clip; each neutral and calm sample {NEUTRAL_JITTER_COPIES} more times, moved by a within-clip 1 s "
+                  "deviation x U(0, 1) (content jitter: the corpora say two to ten sentences per speaker)",
         "metrics": audio_metrics})
     write_weights(out, "text_head", text_head.state_dict(), {
         **common, "task": "valence/arousal from the mean of MiniLM contextual word vectors (12-word window)",

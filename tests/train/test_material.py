@@ -14,6 +14,36 @@ def test_balanced_weights_equalise_classes_and_boost_the_anchor():
     assert w[y == 0].sum() == pytest.approx(w[y == 1].sum()) and w[y == 2].sum() == pytest.approx(2 * w[y == 1].sum())
 
 
+def test_calm_voice_samples_get_content_jittered_copies_and_emotional_ones_do_not():
+    from pathlib import Path
+
+    from emoannot.train.corpora import SPEECH_CLASSES, SpeechClip
+    from emoannot.train.fit_heads import (NEUTRAL_JITTER_COPIES, SpeechFeatures, _audio_samples,
+                                          _neutral_content_jitter)
+
+    rng = np.random.default_rng(0)
+    cats = ["neutral", "angry", "calm"]
+    clips = [SpeechClip(Path(f"{c}.wav"), "ravdess", "ravdess01", c, 0.0, 0.0) for c in cats]
+    lengths = [40, 30, 8]  # the calm clip is too short to give a 1-s deviation of its own
+    ticks = np.concatenate([rng.normal(size=(n, 6)) + 5 * k for k, n in enumerate(lengths)]).astype(np.float32)
+    sf = SpeechFeatures(clips, ticks, np.ones(len(ticks), bool), np.cumsum([0, *lengths]))
+    x, va, cls = _audio_samples(sf, [0, 1, 2], 4, 0)
+    xj, vaj, clsj = _neutral_content_jitter(sf, [0, 1, 2], x, va, cls, 0)
+
+    calm = np.isin(cls, [SPEECH_CLASSES.index("neutral"), SPEECH_CLASSES.index("calm")])
+    assert len(xj) == len(x) + NEUTRAL_JITTER_COPIES * calm.sum()
+    np.testing.assert_array_equal(xj[: len(x)], x)  # the originals stay as they were
+    added = clsj[len(x):]
+    assert set(added) <= {SPEECH_CLASSES.index("neutral"), SPEECH_CLASSES.index("calm")}
+    assert (added == SPEECH_CLASSES.index("angry")).sum() == 0
+    # each copy is its sample moved by at most one within-clip deviation: far smaller than the 5-unit gap between
+    # the clips, and not zero
+    source = np.repeat(np.flatnonzero(calm), NEUTRAL_JITTER_COPIES)
+    moves = np.linalg.norm(xj[len(x):] - x[source], axis=1)
+    assert moves.max() < 2.5 and moves.mean() > 0.05
+    np.testing.assert_array_equal(vaj[len(x):], va[source])
+
+
 def _pool(rng, dv=4, da=3, dt=2):
     from emoannot.train.composites import CATEGORIES, Pool
 

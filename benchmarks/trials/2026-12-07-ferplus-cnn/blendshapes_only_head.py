@@ -23,7 +23,7 @@ from emoannot.records import BLENDSHAPE_COLUMNS
 from emoannot.train.face_inputs import face_inputs
 from emoannot.train.fit_heads import train_visual_head
 
-SHARED = Path(os.environ.get("EMOANNOT_SHARED", Path(__file__).resolve().parents[3] / "shared"))
+SHARED = Path(os.environ.get("EMOANNOT_SHARED", Path(__file__).resolve().parents[4] / "shared"))
 MEAD = {"angry": "angry", "contempt": "contempt", "disgusted": "disgust", "fear": "fear", "happy": "happy",
         "neutral": "neutral", "sad": "sad", "surprised": "surprise"}
 
