@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -37,12 +36,13 @@ SECTION = "## Fusions compared"
 def clip_result(ex, model, classes) -> dict:
     from emoannot.config import Settings
     from emoannot.fusion import fuse
+    from emoannot.outputs.manifest import emotion_share
     from emoannot.results import to_annotation
 
     a = to_annotation(ex, [fuse(model, x.features) for x in ex.people], {}, (), Settings(), classes)
-    named = [e for e in a.emotion if e]
-    top = Counter(named).most_common(1)[0][0] if named else ""
-    return {"emotion": top, "share": round(Counter(named)[top] / len(named), 3) if named else 0.0,
+    share = emotion_share(a.emotion)  # most frequent first, ties alphabetical: as batch's emotion_top
+    top = next(iter(share), "")
+    return {"emotion": top, "share": round(share[top], 3) if share else 0.0,
             "valence": float(np.nanmean(a.valence)) if np.isfinite(a.valence).any() else None,
             "arousal": float(np.nanmean(a.arousal)) if np.isfinite(a.arousal).any() else None}
 

@@ -41,6 +41,7 @@ def _mean(x: np.ndarray) -> float | None:
 def mead(engine) -> dict:
     import emoannot
     from emoannot.labels import CIRCUMPLEX
+    from emoannot.outputs.manifest import emotion_share
 
     classes = list(MEAD_CLASSES.values())
     points = np.array([CIRCUMPLEX[c] for c in classes])
@@ -48,8 +49,9 @@ def mead(engine) -> dict:
     for path in sorted((REAL / "mead").glob("*.mp4")):
         cls = MEAD_CLASSES[path.stem.split("_")[2]]
         a = emoannot.annotate(path, engine)
-        named = [e for e in a.emotion if e]
-        clips[path.stem] = {"class": cls, "emotion": max(set(named), key=named.count) if named else "",
+        # the most frequent category, ties alphabetical (as batch's emotion_top); a set's order would change
+        # from run to run
+        clips[path.stem] = {"class": cls, "emotion": next(iter(emotion_share(a.emotion)), ""),
                             "fused": [_mean(a.valence), _mean(a.arousal)],
                             "face": [_mean(a.per_modality["valence_visual"]), _mean(a.per_modality["arousal_visual"])],
                             "frames": a.n_frames, "face_coverage": a.faces.coverage}
