@@ -18,6 +18,7 @@ from emoannot.features.text import WordEncoder
 from emoannot.model.heads import VAHead
 from emoannot.metrics import ccc
 from emoannot.model.rjcma import ccc as ccc_torch
+from emoannot.timeline import MODEL_FPS
 from emoannot.train.corpora import SPEECH_CLASSES, SpeechClip, cached, emobank, speech_clips
 from emoannot.video import AUDIO_RATE, load_audio
 
@@ -238,17 +239,18 @@ def _neutral_content_jitter(sf: SpeechFeatures, idx: list[int], x: np.ndarray, v
     emotion (mostly negative, as most acted emotions are). Each neutral and calm sample is added
     NEUTRAL_JITTER_COPIES more times, moved by a within-clip deviation (a 1-s speech mean minus its clip's
     speech mean, from any training clip) scaled by U(0, 1), with its neutral label."""
+    second = int(round(MODEL_FPS))  # ticks in 1 s of speech; a clip needs 1.5 s of speech to give a deviation
     rng = np.random.default_rng(seed + 1)
     deviations = []
     for i in idx:
         t, m = sf.clip(i)
         speech = np.flatnonzero(m)
-        if len(speech) < 15:
+        if len(speech) < 1.5 * second:
             continue
         mean = t[m].mean(0)
         for _ in range(2):
-            a = int(rng.integers(0, len(speech) - 10))
-            deviations.append(t[speech[a : a + 10]].mean(0) - mean)
+            a = int(rng.integers(0, len(speech) - second))
+            deviations.append(t[speech[a : a + second]].mean(0) - mean)
     calm = np.flatnonzero(np.isin(cls, [SPEECH_CLASSES.index("neutral"), SPEECH_CLASSES.index("calm")]))
     if not deviations or not len(calm):
         return x, va, cls
