@@ -39,13 +39,15 @@ PER_HEAD = 4  #: MEAD neighbours per talking head (all 24 clips in turn), left a
 
 
 def side_by_side(talking: Path, mead: Path, out: Path, seconds: float | None = None, talking_right: bool = False) -> Path:
-    loop = ["-stream_loop", "-1"] if seconds else []
+    total = str(seconds or _duration(talking))
+    loop = ["-stream_loop", "-1", "-t", total] if seconds else []
     order = "[b][a]" if talking_right else "[a][b]"
+    # looped inputs are bounded where they are read (-t before -i): see turns()
     subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", *loop, "-i", str(talking), "-stream_loop", "-1",
-                    "-i", str(mead), "-filter_complex",
+                    "-t", total, "-i", str(mead), "-filter_complex",
                     f"[0:v]scale=360:360,setsar=1,fps=25[a];[1:v]scale=360:360,setsar=1,fps=25[b];{order}hstack=inputs=2[v]",
                     "-map", "[v]", "-map", "0:a", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
-                    "-c:a", "aac", "-t", str(seconds or _duration(talking)), str(out)], check=True)
+                    "-c:a", "aac", "-t", total, str(out)], check=True)
     return out
 
 
@@ -59,10 +61,13 @@ def turns(left: Path, right: Path, out: Path, turn_s: float, n: int) -> Path:
     for j in range(n):
         g += f"[s{j}]atrim={j * turn_s}:{(j + 1) * turn_s},asetpts=PTS-STARTPTS,aresample=16000[p{j}];"
     g += "".join(f"[p{j}]" for j in range(n)) + f"concat=n={n}:v=0:a=1[au]"
-    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-stream_loop", "-1", "-i", str(left),
-                    "-stream_loop", "-1", "-i", str(right), "-filter_complex", g, "-map", "[v]", "-map", "[au]",
+    # each looped input is bounded where it is read (-t before -i): with only the output's -t, the demuxer of an
+    # endlessly looped input could read ahead without limit (one CI run of the same graph: 23.7 GB, OOM-killed)
+    total = str(turn_s * n)
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-stream_loop", "-1", "-t", total, "-i", str(left),
+                    "-stream_loop", "-1", "-t", total, "-i", str(right), "-filter_complex", g, "-map", "[v]", "-map", "[au]",
                     "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
-                    "-t", str(turn_s * n), str(out)], check=True)
+                    "-t", total, str(out)], check=True)
     return out
 
 

@@ -52,7 +52,8 @@ def make_talking_video(out: Path, seconds: int) -> Path:
                         "-c:v", "libx264", "-preset", "veryfast", "-g", "30", "-threads", "2", "-c:a", "aac",
                         "-ar", "44100", "-fflags", "+bitexact", str(base)], check=True)
     tmp = out.with_name(out.stem + ".tmp.mp4")
-    subprocess.run([ffmpeg(), "-nostdin", "-v", "error", "-y", "-stream_loop", "-1", "-i", str(base), "-t", str(seconds),
+    subprocess.run([ffmpeg(), "-nostdin", "-v", "error", "-y", "-stream_loop", "-1", "-t", str(seconds), "-i", str(base),
+                    "-t", str(seconds),
                     "-c", "copy", "-fflags", "+bitexact", str(tmp)], check=True)
     tmp.replace(out)
     return out
@@ -78,8 +79,8 @@ def loop_to(base: Path, out: Path, seconds: int) -> Path:
     """`base` looped (stream copy) to `seconds`: long real continuous speech from the joined talking heads."""
     if not out.exists():
         tmp = out.with_name(out.stem + ".tmp.mp4")
-        subprocess.run([ffmpeg(), "-nostdin", "-v", "error", "-y", "-stream_loop", "-1", "-i", str(base), "-t",
-                        str(seconds), "-c", "copy", "-fflags", "+bitexact", str(tmp)], check=True)
+        subprocess.run([ffmpeg(), "-nostdin", "-v", "error", "-y", "-stream_loop", "-1", "-t", str(seconds),
+                        "-i", str(base), "-t", str(seconds), "-c", "copy", "-fflags", "+bitexact", str(tmp)], check=True)
         tmp.replace(out)
     return out
 

@@ -186,10 +186,13 @@ def turns(out, left: str, right: str, turn_s: float, n: int) -> str:
              + "".join(f"[s{j}]atrim={j * turn_s}:{(j + 1) * turn_s},asetpts=PTS-STARTPTS,aresample=16000[p{j}];"
                        for j in range(n))
              + "".join(f"[p{j}]" for j in range(n)) + f"concat=n={n}:v=0:a=1[au]")
-    ffmpeg("-stream_loop", "-1", "-i", str(need(REAL / "talking" / left)), "-stream_loop", "-1",
-           "-i", str(need(REAL / "talking" / right)), "-filter_complex", graph, "-map", "[v]", "-map", "[au]",
-           "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-t", str(turn_s * n),
-           str(out))
+    # each looped input is bounded where it is read (-t before -i): with only the output's -t, ffmpeg's demuxer
+    # of an endlessly looped input could read ahead without limit (one CI run: 23.7 GB, killed by the OOM killer)
+    total = str(turn_s * n)
+    ffmpeg("-stream_loop", "-1", "-t", total, "-i", str(need(REAL / "talking" / left)), "-stream_loop", "-1",
+           "-t", total, "-i", str(need(REAL / "talking" / right)), "-filter_complex", graph, "-map", "[v]",
+           "-map", "[au]", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
+           "-t", total, str(out))
     return out
 
 
