@@ -100,7 +100,7 @@ class Engine:
             self.classes = tuple(self.fusion.cfg.classes)
         self.speech = SpeechModels(settings.speech, self.device)
         encoder_model = AsrModel(audio_info.card.get("encoder", AUDIO_ENCODER_DEFAULT.value))
-        self.encoder = AudioEncoder(encoder_model, int(self.audio_head.mean.shape[0]), self.device,
+        self.encoder = AudioEncoder(encoder_model, self.audio_head.in_dim, self.device,
                                     share=self._shared_encoder)
         self.detector = FaceDetector(settings.faces)
         self.blendshapes = BlendshapeReader(landmarker_file(folder))

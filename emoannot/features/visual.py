@@ -50,7 +50,7 @@ def fusion_face(head, vector: np.ndarray) -> np.ndarray:
 
 def reads_blendshapes(head) -> bool:
     """A visual head of 308 inputs (face_vector); older sets' heads read the 256-d embedding alone."""
-    return head is not None and int(head.mean.shape[0]) == EMBED_DIM + N_BLENDSHAPES + 1
+    return head is not None and head.in_dim == EMBED_DIM + N_BLENDSHAPES + 1
 
 
 def face_readings(emb: np.ndarray, blendshapes: np.ndarray, probs: np.ndarray, head=None) -> tuple[np.ndarray, np.ndarray]:
@@ -74,7 +74,7 @@ def visual_features(track: FaceTrack, model: ExpressionCNN, device: str = "cpu",
     Batch by batch into the output arrays: an hour of video holds no second copy of its crops."""
     mask = track.crop_mask.copy()
     k = len(mask)
-    dim = len(head.cls.weight) + N_BLENDSHAPES + 1 if reads_blendshapes(head) else model.classifier.in_features
+    dim = head.n_classes + N_BLENDSHAPES + 1 if reads_blendshapes(head) else model.classifier.in_features
     values = np.zeros((k, dim), np.float32)
     va = np.full((k, 2), np.nan, np.float32)
     ticks = np.flatnonzero(mask)

@@ -6,7 +6,22 @@ import torch
 from torch import nn
 
 
-class VAHead(nn.Module):
+class Reading(nn.Module):
+    """What the product asks of a head: (valence, arousal) and category probabilities of feature rows."""
+
+    @torch.no_grad()
+    def predict_va(self, x: np.ndarray) -> np.ndarray:
+        self.eval()
+        return self(torch.from_numpy(np.asarray(x, np.float32)))[0].numpy()
+
+    @torch.no_grad()
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        self.eval()
+        logits = self(torch.from_numpy(np.asarray(x, np.float32)))[1]
+        return logits.softmax(1).numpy()
+
+
+class VAHead(Reading):
     """Standardise -> MLP -> (valence, arousal) in [-1, 1], plus optional category logits.
 
     `cal_matrix` and `cal_offset` hold an affine calibration fitted after training (identity until then):
@@ -34,19 +49,46 @@ class VAHead(nn.Module):
         va = torch.tanh(self.va(h)) @ self.cal_matrix + self.cal_offset
         return va.clamp(-1, 1), (self.cls(h) if self.cls is not None else None)
 
-    @torch.no_grad()
-    def predict_va(self, x: np.ndarray) -> np.ndarray:
-        self.eval()
-        return self(torch.from_numpy(np.asarray(x, np.float32)))[0].numpy()
+    @property
+    def in_dim(self) -> int:
+        return int(self.mean.shape[0])
 
-    @torch.no_grad()
-    def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        self.eval()
-        logits = self(torch.from_numpy(np.asarray(x, np.float32)))[1]
-        return logits.softmax(1).numpy()
+    @property
+    def n_classes(self) -> int:
+        return int(self.cls.out_features) if self.cls is not None else 0
 
 
-def head_from_state(state: dict[str, torch.Tensor]) -> VAHead:
+class HeadEnsemble(Reading):
+    """Several VAHeads of one recipe fitted with different seeds (each calibrated on its own), read as one:
+    (valence, arousal) is the members' mean and the category logits the log of their mean probabilities, so
+    a reading does not depend on one seed's luck. Same interface as a VAHead."""
+
+    def __init__(self, members: list[VAHead]) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    @property
+    def in_dim(self) -> int:
+        return self.members[0].in_dim
+
+    @property
+    def n_classes(self) -> int:
+        return self.members[0].n_classes
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        outs = [m(x) for m in self.members]
+        va = torch.stack([o[0] for o in outs]).mean(0)
+        if outs[0][1] is None:
+            return va, None
+        return va, torch.stack([o[1].softmax(1) for o in outs]).mean(0).log()
+
+
+def head_from_state(state: dict[str, torch.Tensor]) -> VAHead | HeadEnsemble:
+    """A VAHead, or a HeadEnsemble where the state's keys are `members.<i>.<name>`."""
+    if any(k.startswith("members.") for k in state):
+        n = 1 + max(int(k.split(".")[1]) for k in state if k.startswith("members."))
+        return HeadEnsemble([head_from_state({k.split(".", 2)[2]: v for k, v in state.items()
+                                              if k.startswith(f"members.{i}.")}) for i in range(n)]).eval()
     in_dim = state["mean"].shape[0]
     hidden = state["va.weight"].shape[1]
     n_classes = state["cls.weight"].shape[0] if "cls.weight" in state else 0

@@ -157,8 +157,10 @@ def train_offline(data: Path, out: Path, run_dir: Path, seed: int = 0, visual_ep
                 "classes), CK+ (contempt left out, its own labels); FER2013 test for the metrics",
         "labels": "the vote-weighted average of the classes' circumplex points (emoannot.labels); classes balanced by "
                   f"majority, neutral counted {NEUTRAL_BOOST}x (the origin anchor)",
-        "recipe": f"MLP 308-128-(2 + 7), MSE + (1 - CCC) + soft cross-entropy, AdamW, {visual_metrics['epochs']} epochs, "
-                  "balanced sampling; anchored affine calibration on 5-fold out-of-fold predictions",
+        "recipe": f"{visual_metrics['members']} heads (seeds {seed * visual_metrics['members']}, +1, ...), read as their "
+                  "average (emoannot.model.heads.HeadEnsemble); each an MLP 308-128-(2 + 7), MSE + (1 - CCC) + soft "
+                  f"cross-entropy, AdamW, {visual_metrics['epochs']} epochs, balanced sampling, and its own anchored "
+                  "affine calibration on 5-fold out-of-fold predictions",
         "metrics": visual_metrics})
     write_weights(out, "audio_head", audio_head.state_dict(), {
         **common, "task": f"valence/arousal (+9 speech categories) from {HEAD_WINDOW / 10:g} s means of speaker-centred "
@@ -263,10 +265,14 @@ def model_card_markdown(folder: Path) -> str:
         f"(val {cnn['fer2013_val_accuracy']:.3f})"
         + (f"; FER+ majority {cnn['ferplus_majority_test_accuracy']:.3f}" if "ferplus_majority_test_accuracy" in cnn
            else "") + " |",
-        f"| visual_head (CNN embedding + 51 blendshapes -> face-only V/A + 7 categories) | FER2013 train + val with FER+ "
-        f"soft labels, CK+; classes balanced, neutral x{vis['neutral_boost']:g} | FER2013 test accuracy "
-        f"{vis['fer2013_test_categories']['accuracy']:.3f} "
-        f"(FER+ majority {vis['ferplus_majority_test_categories']['accuracy']:.3f}, "
+        "| visual_head (CNN embedding + 51 blendshapes -> face-only V/A + 7 categories"
+        + (f"; {vis['members']} seeds averaged" if vis.get("members", 1) > 1 else "")
+        + f") | FER2013 train + val with FER+ soft labels, CK+; classes balanced, neutral x{vis['neutral_boost']:g} | "
+        f"FER2013 test accuracy {vis['fer2013_test_categories']['accuracy']:.3f} "
+        f"(FER+ majority {vis['ferplus_majority_test_categories']['accuracy']:.3f}"
+        + (f"; members alone {min(vis['members_ferplus_majority_test_accuracy']):.3f} to "
+           f"{max(vis['members_ferplus_majority_test_accuracy']):.3f}" if "members_ferplus_majority_test_accuracy" in vis
+           else "") + ", "
         f"disgust recall {vis['ferplus_majority_test_categories']['recall']['disgust']:.2f}); CCC vs class points V "
         f"{vt['ccc_valence']:.3f} / A {vt['ccc_arousal']:.3f}; neutral mean "
         f"({vt['per_class']['neutral']['valence']:+.3f}, {vt['per_class']['neutral']['arousal']:+.3f}) |",

@@ -36,7 +36,7 @@ def main(run_dir: Path) -> None:
     f = face_inputs(data, cnn, run_dir / "cache", landmarker_path(shipped_dir()), lambda s: None)
     bs = slice(256, None)  # after the 256-d embedding: the blendshapes and the read bit
     head, m = train_visual_head(f.fit_x[:, bs], f.fit_soft, f.x["test"][:, bs], f.y["test"], f.plus["test"],
-                                f.posterior_va_test)
+                                f.posterior_va_test, members=1)  # one head, as when this trial ran
     neutral = m["fer2013_test"]["per_class"]["neutral"]
     print(f"bs-only head: FER2013 {m['fer2013_test_categories']['accuracy']:.3f} FER+ "
           f"{m['ferplus_majority_test_categories']['accuracy']:.3f} neutral ({neutral['valence']:+.3f}, "
