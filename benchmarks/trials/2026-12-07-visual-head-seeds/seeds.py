@@ -4,12 +4,11 @@
 
 RUN_DIR: the --run-dir of a `train --format offline` run (its face blendshape cache is reused). With the
 shipped CNN and landmarker: (1) heads fitted on FER2013 train + CK+ only, scored on FER2013 val (FER+
-majority; the choice) and test (the record): `val_selection.log`; (2) the full recipe (train + val,
-calibrated: fit_calibrated_visual_head) per seed, and the running average, on FER2013 test and on the
-dev faces (MEAD, talking heads: each clip's per-tick face vectors captured from the product's own path,
-`emoannot.annotate`, the face column's mean): `dev_faces.log`. The logs were written by scratch versions
-of these same steps on 2026-12-07, before the ensemble shipped (the default weights then held the seed-0
-head alone).
+majority; the choice) and test (the record); (2) the full recipe (train + val, calibrated:
+fit_calibrated_visual_head) per seed, and the running average, on FER2013 test and on the dev faces (MEAD,
+talking heads: each clip's per-tick face vectors captured from the product's own path, `emoannot.annotate`,
+the face column's mean). `seeds.log`: its output on 2026-12-07 (the same figures as the scratch run that
+decided the change, before the ensemble shipped).
 """
 import sys
 from pathlib import Path
