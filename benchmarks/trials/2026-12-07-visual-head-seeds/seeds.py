@@ -27,9 +27,10 @@ from emoannot.train.fit_cnn import ferplus_labels
 from emoannot.train.fit_heads import fit_calibrated_visual_head, fit_soft_head
 
 ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from realdev import MEAD_CLASSES as MEAD  # noqa: E402  (MEAD's file names -> the 7 categories and contempt)
+
 DATA = ROOT.parent / "shared" / "data"
-MEAD = {"angry": "angry", "contempt": "contempt", "disgusted": "disgust", "fear": "fear", "happy": "happy",
-        "neutral": "neutral", "sad": "sad", "surprised": "surprise"}
 SEEDS = range(5)
 
 
