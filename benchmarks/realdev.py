@@ -8,7 +8,9 @@
   own column and of the fused value, and the mean |delta valence| per frame while the face is found.
 - calm speech: the 32 LJSpeech clips (../shared/data/speech/ljspeech, read English) and the 2 talking-head
   recordings (talking/speech1-2.wav): the voice column's mean valence per file, through the product's own
-  audio path (VAD, whisper encoder, speaker centring, audio head).
+  audio path (VAD, whisper encoder, speaker centring, audio head); and the 32 clips joined into one
+  recording, each clip's mean over its own ticks (where an utterance sits in a long recording must not
+  change what its voice reads).
 - MEAD categories: each clip's most frequent `emotion` (fused) and the face column's nearest point; 7-way
   accuracy on the 21 clips of the seven categories, confusion of the fused column.
 
@@ -90,27 +92,49 @@ def talking(engine) -> dict:
             "max_mean_abs_delta_valence": max(c["mean_abs_delta_valence_per_frame"] for c in clips.values())}
 
 
-def calm_speech(engine) -> dict:
-    """The voice column on calm speech without a picture, as `annotate` computes it for a video's audio."""
+def _voice_reading(engine, audio: np.ndarray):
+    """The voice column of a video holding only this audio: VAD + ASR, encoder ticks, speaker centring, head."""
     from emoannot.features.audio import audio_features, encoder_ticks, speech_mask
     from emoannot.speech import transcribe
     from emoannot.timeline import n_ticks
+    from emoannot.video import AUDIO_RATE
+
+    transcript = transcribe(audio, engine.speech)
+    k = n_ticks(len(audio) / AUDIO_RATE)
+    mask = speech_mask(transcript.speech, k)
+    return audio_features(encoder_ticks(audio, engine.encoder, k, transcript.speech), mask, engine.audio_head), mask
+
+
+def calm_speech(engine) -> dict:
+    """The voice column on calm speech without a picture, as `annotate` computes it for a video's audio: each
+    file alone, and the 32 LJSpeech clips read as one recording (in order, 0.4 s of silence between), scored
+    per clip over the clip's own ticks."""
+    from emoannot.timeline import MODEL_FPS
     from emoannot.video import AUDIO_RATE, load_audio
 
-    files = sorted((SHARED / "data" / "speech" / "ljspeech").glob("*.flac")) + sorted((REAL / "talking").glob("*.wav"))
+    lj_files = sorted((SHARED / "data" / "speech" / "ljspeech").glob("*.flac"))
     out = {}
-    for path in files:
-        audio = load_audio(path)
-        transcript = transcribe(audio, engine.speech)
-        k = n_ticks(len(audio) / AUDIO_RATE)
-        mask = speech_mask(transcript.speech, k)
-        ticks = encoder_ticks(audio, engine.encoder, k, transcript.speech)
-        f = audio_features(ticks, mask, engine.audio_head)
+    for path in lj_files + sorted((REAL / "talking").glob("*.wav")):
+        f, mask = _voice_reading(engine, load_audio(path))
         out[path.stem] = {"voice_valence": _mean(f.va[:, 0]), "voice_arousal": _mean(f.va[:, 1]),
-                          "speech_s": round(float(mask.sum()) / 10, 1)}
+                          "speech_s": round(float(mask.sum()) / MODEL_FPS, 1)}
     lj = [c["voice_valence"] for n, c in out.items() if n.startswith("LJ") and c["voice_valence"] is not None]
+    gap = np.zeros(int(0.4 * AUDIO_RATE), np.float32)
+    pieces, spans, at = [], [], 0
+    for path in lj_files:
+        a = load_audio(path)
+        pieces += [a, gap]
+        spans.append((at, at + len(a)))
+        at += len(a) + len(gap)
+    f, _ = _voice_reading(engine, np.concatenate(pieces))
+    joined = {p.stem: _mean(f.va[int(a / AUDIO_RATE * MODEL_FPS) : int(b / AUDIO_RATE * MODEL_FPS), 0])
+              for p, (a, b) in zip(lj_files, spans)}
+    jv = [v for v in joined.values() if v is not None]
     return {"files": out, "ljspeech_mean_voice_valence": float(np.mean(lj)),
-            "ljspeech_files_within_0.25": int(sum(abs(v) <= 0.25 for v in lj)), "ljspeech_files": len(lj)}
+            "ljspeech_files_within_0.25": int(sum(abs(v) <= 0.25 for v in lj)), "ljspeech_files": len(lj),
+            "ljspeech_as_one_recording": {"per_clip_voice_valence": joined, "mean_voice_valence": _mean(f.va[:, 0]),
+                                          "clips_within_0.25": int(sum(abs(v) <= 0.25 for v in jv)), "clips": len(jv),
+                                          "min": float(min(jv)), "max": float(max(jv))}}
 
 
 SECTION = "## Real video (dev set: ../shared/data/real)"
@@ -170,6 +194,13 @@ def card_section(r: dict, before: dict | None = None) -> str:
                   + (f" (previous weights {pb['ljspeech_mean_voice_valence']:+.3f}, {pb['ljspeech_files_within_0.25']} "
                      "files)" if pb else "") + "; talking-head recordings " + ", ".join(
                       f"{n} {c['voice_valence']:+.2f}" for n, c in cs["files"].items() if not n.startswith("LJ")) + "."]
+        one, ob = cs.get("ljspeech_as_one_recording"), (pb or {}).get("ljspeech_as_one_recording")
+        if one:
+            lines += ["", f"The 32 LJSpeech clips read as one recording (0.4 s apart), voice column per clip: "
+                          f"{one['clips_within_0.25']} of {one['clips']} within +-0.25, {one['min']:+.2f} to "
+                          f"{one['max']:+.2f}, mean {one['mean_voice_valence']:+.3f}"
+                      + (f" (previous weights {ob['clips_within_0.25']} of {ob['clips']}, {ob['min']:+.2f} to "
+                         f"{ob['max']:+.2f})" if ob else "") + "."]
     return "\n".join(lines) + "\n"
 
 
@@ -202,9 +233,11 @@ def main() -> int:
     if args.card:
         write_card(args.card, result, json.loads(args.before.read_text()) if args.before else None)
     m, t, cs = result["mead"], result["talking"], result["calm_speech"]
+    one = cs["ljspeech_as_one_recording"]
     print(f"MEAD emotion column 7-way accuracy {m['emotion_7way_accuracy_fused']:.3f}; LJSpeech voice valence mean "
           f"{cs['ljspeech_mean_voice_valence']:+.3f} ({cs['ljspeech_files_within_0.25']} of {cs['ljspeech_files']} "
-          "files within +-0.25)")
+          f"files within +-0.25; as one recording {one['clips_within_0.25']} of {one['clips']}, {one['min']:+.2f} to "
+          f"{one['max']:+.2f})")
     for col in ("fused", "face"):
         print(f"MEAD {col}: 8-way nearest-point accuracy {m[col]['nearest_point_accuracy_8way']:.3f}, neutral V "
               f"{m[col]['neutral_valence']:+.3f}, happy-neutral {m[col]['happy_minus_neutral_valence']:+.3f}, "

@@ -23,6 +23,34 @@ def test_long_speech_is_recognised_in_bounded_pieces():
     assert [s for g in groups for s in g] == spans
 
 
+def test_speech_with_short_pauses_is_recognised_in_clips_that_do_not_overlap():
+    """VAD segments 0.2 s apart for 4 min: the padded spans meet at every 30 s limit; overlapping clips were
+    transcribed twice and, covering more than the audio, failed faster-whisper's batched pipeline."""
+    from emoannot.speech import asr_groups, asr_spans
+    from emoannot.speech.transcribe import ASR_PAD_S
+
+    speech = tuple(Segment(t, t + 2.8) for t in np.arange(0, 240, 3.0))
+    spans = asr_spans(speech, 240.0)
+    assert len(spans) > 1 and all(b.start >= a.end for a, b in zip(spans, spans[1:]))
+    assert all(any(sp.start <= s.start and s.end <= sp.end for sp in spans) for s in speech)  # every word heard
+    for g in asr_groups(spans):
+        assert sum(s.end - s.start for s in g) <= g[-1].end - g[0].start + 1e-9
+    assert spans[0].start == 0 and spans[-1].end == pytest.approx(speech[-1].end + ASR_PAD_S)
+
+
+def test_each_voice_activity_segment_is_encoded_on_its_own():
+    """The encoder reads each segment on its own, never more than PIECE_S of it at once; the pieces are in
+    order, do not overlap and stay inside the video."""
+    from emoannot.features.audio import PIECE_S, utterance_pieces
+
+    speech = (Segment(0.2, 1.9), Segment(2.3, 4.0), Segment(9.0, 21.5), Segment(29.5, 31.0))
+    pieces = utterance_pieces(speech, 300)  # a 30 s video: the last segment is cut at its end
+    assert pieces == [(2, 19), (23, 40), (90, 140), (140, 190), (190, 215), (295, 300)]
+    assert all(b - a <= PIECE_S * 10 for a, b in pieces)
+    assert all(a1 >= b0 for (_, b0), (a1, _) in zip(pieces, pieces[1:]))
+    assert utterance_pieces((), 100) == []
+
+
 def test_runaway_decodes_are_dropped_and_the_language_check_is_gated():
     from emoannot.records import Word
     from emoannot.speech import doubtful
