@@ -5,6 +5,7 @@ speaker, not emotion numbers."""
 from __future__ import annotations
 
 import json
+import sys
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,7 @@ import pytest
 import emoannot
 from emoannot.records import PEOPLE_COLUMNS
 
-from helpers import SHARED, ffmpeg, need
+from helpers import ROOT, SHARED, ffmpeg, need
 
 REAL = SHARED / "data" / "real"
 SIDE = 360  #: each clip is scaled to SIDE x SIDE; the talking head is on the left unless said otherwise
@@ -176,24 +177,13 @@ def test_the_voice_goes_to_the_talking_head_more_than_to_its_silent_neighbour(pe
         assert on_head >= 0.8 and on_actor <= 0.2, (talking, mead, on_head, on_actor)
 
 
-def turns(out, left: str, right: str, turn_s: float, n: int) -> str:
-    """Two talking heads side by side, both looped (both keep moving their lips); the sound is the left one's
-    own for the first turn, the right one's for the second, and so on."""
-    graph = (f"[0:v]scale={SIDE}:{SIDE},setsar=1,fps=25[a];[1:v]scale={SIDE}:{SIDE},setsar=1,fps=25[b];"
-             "[a][b]hstack=inputs=2:shortest=1[v];"
-             f"[0:a]asplit={(n + 1) // 2}" + "".join(f"[s{j}]" for j in range(0, n, 2)) + ";"
-             f"[1:a]asplit={n // 2}" + "".join(f"[s{j}]" for j in range(1, n, 2)) + ";"
-             + "".join(f"[s{j}]atrim={j * turn_s}:{(j + 1) * turn_s},asetpts=PTS-STARTPTS,aresample=16000[p{j}];"
-                       for j in range(n))
-             + "".join(f"[p{j}]" for j in range(n)) + f"concat=n={n}:v=0:a=1[au]")
-    # each looped input is bounded where it is read (-t before -i): with only the output's -t, ffmpeg's demuxer
-    # of an endlessly looped input could read ahead without limit (one CI run: 23.7 GB, killed by the OOM killer)
-    total = str(turn_s * n)
-    ffmpeg("-stream_loop", "-1", "-t", total, "-i", str(need(REAL / "talking" / left)), "-stream_loop", "-1",
-           "-t", total, "-i", str(need(REAL / "talking" / right)), "-filter_complex", graph, "-map", "[v]",
-           "-map", "[au]", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
-           "-t", total, str(out))
-    return out
+def turns(out, left: str, right: str, turn_s: float, n: int):
+    """Two of the real talking heads side by side (SIDE x SIDE each), heard in turns: benchmarks/people.turns,
+    the graph the benchmark measures with (one place, so that the two cannot drift apart)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from people import turns as side_by_side_in_turns
+
+    return side_by_side_in_turns(need(REAL / "talking" / left), need(REAL / "talking" / right), out, turn_s, n)
 
 
 @pytest.mark.slow
