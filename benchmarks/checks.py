@@ -11,9 +11,10 @@ each "A > B" by more than MARGIN (0.02).
 KNOWN_MISSES are the checks the shipped weights fail, measured and said in the README ("The shipped
 weights"): actor 1001's angry, disgusted, fearful and sad faces are subtle, and the visual head (calibrated so
 that neutral faces read neutral) reads them -0.13, -0.17, -0.02 and +0.05 against NEU -0.02, while the voice
-head reads the angry and fearful voices as pleasant (+0.30, +0.28): fused, ANG +0.00 and DIS -0.035 end within
-MARGIN of NEU, FEA -0.01 too (2026-12-07, the five-seed face head and its retrained fusion; the fusion before
-it kept ANG and DIS below NEU and missed SAD). The weights before issue 23 passed them by reading every face
+head reads the angry and fearful voices as pleasant (+0.30, +0.28): fused (three RJCMA seeds averaged,
+2026-12-07 evening), ANG +0.035 and FEA +0.065 read above NEU +0.024; DIS -0.011 passes by 0.035 (one seed
+alone, that morning: ANG +0.00, DIS -0.035 against NEU -0.02, both within MARGIN; the fusion before it kept
+ANG and DIS below NEU and missed SAD). The weights before issue 23 passed them by reading every face
 of that actor as negative, the neutral one too (NEU -0.53). A known miss that starts to pass is
 reported too (exit 1), so that this list is kept true.
 """
@@ -32,10 +33,10 @@ SHARED = Path(os.environ.get("EMOANNOT_SHARED", ROOT.parent / "shared"))
 CREMA = SHARED / "data" / "av" / "crema-d"
 PEXELS = SHARED / "media" / "WolfgangLanger_Pexels.mp4"
 EMOTIONS = ("ANG", "DIS", "FEA", "HAP", "NEU", "SAD")
-KNOWN_MISSES = ("valence NEU > ANG", "valence NEU > DIS", "valence NEU > FEA")
+KNOWN_MISSES = ("valence NEU > ANG", "valence NEU > FEA")
 #: "A > B" holds when A exceeds B by more than this: a smaller difference is about what the frame sampling
 #: alone moves a clip's mean valence (faces at the tick rate against every frame: mean |valence difference|
-#: 0.012 on the talking heads, 0.019 on the MEAD clips, on average; benchmarks/tick_rate.json)
+#: 0.012 on the talking heads, 0.018 on the MEAD clips, on average; benchmarks/tick_rate.json)
 MARGIN = 0.02
 
 

@@ -94,15 +94,10 @@ def talking(engine) -> dict:
 
 def _voice_reading(engine, audio: np.ndarray):
     """The voice column of a video holding only this audio: VAD + ASR, encoder ticks, speaker centring, head."""
-    from emoannot.features.audio import audio_features, encoder_ticks, speech_mask
-    from emoannot.speech import transcribe
-    from emoannot.timeline import n_ticks
-    from emoannot.video import AUDIO_RATE
+    from emoannot.features.audio import audio_features
 
-    transcript = transcribe(audio, engine.speech)
-    k = n_ticks(len(audio) / AUDIO_RATE)
-    mask = speech_mask(transcript.speech, k)
-    return audio_features(encoder_ticks(audio, engine.encoder, k, transcript.speech), mask, engine.audio_head), mask
+    _, ticks, mask = engine.voice(audio)
+    return audio_features(ticks, mask, engine.audio_head), mask
 
 
 def calm_speech(engine) -> dict:

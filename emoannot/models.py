@@ -62,11 +62,12 @@ def model_records(settings: Settings, with_fusion: bool = True, verify: bool = T
 
 
 def load_fusion(folder: Path, fusion: Fusion, device: str = "cpu"):
-    """The fusion module of a weights set, on `device`, in eval mode -> (module, WeightsInfo)."""
+    """The fusion module of a weights set (a FusionEnsemble where its card names several members), on
+    `device`, in eval mode -> (module, WeightsInfo)."""
     from emoannot.model.fusions import build
     from emoannot.model.weights import load_state
 
     state, info = load_state(folder, Fusion(fusion).part)
-    module = build(fusion, info.card["config"])
+    module = build(fusion, info.card["config"], info.card.get("members", 1))
     module.load_state_dict(state)
     return module.to(device).eval(), info

@@ -138,27 +138,34 @@ class Engine:
         self.close()
 
     # ------------------------------------------------------------------ stages
+    def voice(self, audio: np.ndarray, timer: _Timer | None = None) -> tuple[Transcript, np.ndarray, np.ndarray]:
+        """16 kHz mono audio -> its transcript, the pooled encoder states of its speech [k, d] (zero elsewhere)
+        and the speech mask [k], k ticks of the audio's length: what the voice column is read from (with
+        features.audio.audio_features), for a video's audio and for bare audio (benchmarks/realdev.py)."""
+        from emoannot.features.audio import encoder_ticks, speech_mask
+
+        timer = timer or _Timer()
+        with timer.stage("speech"):
+            transcript = transcribe(audio, self.speech)
+        with timer.stage("audio_features"):
+            k = n_ticks(len(audio) / AUDIO_RATE)  # a video fits it to its frames' ticks once they are decoded
+            mask = speech_mask(transcript.speech, k)
+            ticks = (encoder_ticks(audio, self.encoder, k, transcript.speech) if mask.any()
+                     else np.zeros((k, self.encoder.dim), np.float32))
+        return transcript, ticks, mask
+
     def _audio_path(self, info: VideoInfo, timer: _Timer) -> tuple[Transcript, np.ndarray, np.ndarray, np.ndarray,
                                                                    np.ndarray | None]:
         """-> transcript, pooled encoder states [k_audio, d], the speech mask [k_audio], with people the
         loudness track (speakers.energy_track) that tells who speaks, and the words' MiniLM vectors (None
         without words): all of it beside the faces."""
-        from emoannot.features.audio import encoder_ticks, speech_mask
-
         with timer.stage("audio"):
             # on the frames' clock (silence first when the audio starts late), and not far past the video
             cap = info.duration_s + 1.0 if info.duration_s > 0 else None
             audio = (load_audio(info.path, offset_s=info.audio_offset_s, max_seconds=cap) if info.has_audio
                      else np.zeros(0, np.float32))
-        with timer.stage("speech"):
-            transcript = transcribe(audio, self.speech)
+        transcript, ticks, mask = self.voice(audio, timer)
         with timer.stage("audio_features"):
-            k = n_ticks(len(audio) / AUDIO_RATE)  # fitted to the video's ticks once the frames are decoded
-            mask = speech_mask(transcript.speech, k)
-            if mask.any():
-                ticks = encoder_ticks(audio, self.encoder, k, transcript.speech)
-            else:
-                ticks = np.zeros((k, self.encoder.dim), np.float32)
             loudness = (energy_track(audio, AUDIO_RATE) if self.settings.faces.people == PeopleMode.all
                         else np.zeros(0, np.float32))
         del audio  # not needed any more: the words' encoder below may take a while

@@ -9,19 +9,22 @@ auxiliary losses need (Foal-Net's alignment and label matching).
 - cfn-sr:   self-attention and residual cross-modal blocks (Fu et al. 2021), emoannot.model.cfnsr
 - foal-net: fusion after audio-video alignment and label matching (Li et al. 2024), emoannot.model.foalnet
 
-The weights part of a fusion is its name with "_" for "-" (rjcma, cfn_sr, foal_net). The layers the fusions
-share live in emoannot.model.layers (below them all); this module is the registry only.
+The weights part of a fusion is its name with "_" for "-" (rjcma, cfn_sr, foal_net). A part may hold several
+members of one configuration trained with different seeds (its card's "members"; tensors `members.<i>.<name>`),
+read as one by FusionEnsemble. The layers the fusions share live in emoannot.model.layers (below them all);
+this module is the registry and the ensemble only.
 """
 from __future__ import annotations
 
 from importlib import import_module
 from typing import Any
 
+import torch
 from torch import nn
 
 from emoannot.config import Fusion
 
-__all__ = ["Fusion", "REGISTRY", "build", "config_class", "n_parameters"]
+__all__ = ["Fusion", "FusionEnsemble", "REGISTRY", "build", "config_class", "members_of", "n_parameters"]
 
 #: fusion -> (module, model class, config class); the modules import only emoannot.model.layers
 REGISTRY: dict[Fusion, tuple[str, str, str]] = {
@@ -41,10 +44,37 @@ def config_class(fusion: Fusion):
     return _classes(Fusion(fusion))[1]
 
 
-def build(fusion: Fusion | str, config: dict[str, Any]) -> nn.Module:
-    """The module of `fusion` for the configuration dict of its model card."""
+class FusionEnsemble(nn.Module):
+    """Several fusions of one configuration trained with different seeds, read as one (as the face head's
+    HeadEnsemble): (valence, arousal) is the members' mean and the category logits the log of their mean
+    probabilities, so that what a video reads does not hang on one seed's luck. Same interface as a fusion
+    (`cfg`, `forward(visual, audio, text) -> (va, logits)`); trained member by member."""
+
+    def __init__(self, members: list[nn.Module]) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(members)
+        self.cfg = members[0].cfg
+
+    def forward(self, visual: torch.Tensor, audio: torch.Tensor, text: torch.Tensor):
+        outs = [m(visual, audio, text) for m in self.members]
+        va = torch.stack([o[0] for o in outs]).mean(0)
+        if outs[0][1] is None:
+            return va, None
+        return va, torch.stack([o[1].softmax(-1) for o in outs]).mean(0).log()
+
+
+def build(fusion: Fusion | str, config: dict[str, Any], members: int = 1) -> nn.Module:
+    """The module of `fusion` for the configuration dict of its model card; a FusionEnsemble of `members`
+    such modules where the card says more than one."""
     module, cfg = _classes(Fusion(fusion))
+    if members > 1:
+        return FusionEnsemble([module(cfg.from_dict(config)) for _ in range(members)])
     return module(cfg.from_dict(config))
+
+
+def members_of(model: nn.Module) -> list[nn.Module]:
+    """The fusions a module reads: an ensemble's members, else the module itself."""
+    return list(model.members) if isinstance(model, FusionEnsemble) else [model]
 
 
 def n_parameters(model: nn.Module) -> int:

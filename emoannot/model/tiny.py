@@ -37,7 +37,10 @@ def tiny_parts(seed: int = 0) -> dict[str, tuple[dict, dict]]:
                                      head_hidden=8, classes=FACE_CLASSES),
                "foal-net": FoalNetConfig(in_dims=dims, window=WINDOW, dim=8, heads=2, conv_layers=1, ff=8, align_dim=4,
                                          head_hidden=8, classes=FACE_CLASSES)}
+    members = {"rjcma": 2}  # the default fusion ships as an ensemble of seeds (train.offline.FUSION_MEMBERS)
     for name, cfg in configs.items():
-        parts[name.replace("-", "_")] = (build(name, cfg.to_dict()).state_dict(),
-                                         {**CARD, "config": cfg.to_dict(), "classes": list(FACE_CLASSES)})
+        n = members.get(name, 1)
+        parts[name.replace("-", "_")] = (build(name, cfg.to_dict(), n).state_dict(),
+                                         {**CARD, "config": cfg.to_dict(), "classes": list(FACE_CLASSES),
+                                          **({"members": n} if n > 1 else {})})
     return parts

@@ -174,7 +174,7 @@ def expected_shapes(info: WeightsInfo, shapes: dict[str, tuple[int, ...]]) -> di
         if info.name == "expression_cnn":
             module = ExpressionCNN(len(info.card["classes"]))
         elif info.name in fusions:
-            module = build(fusions[info.name], info.card["config"])
+            module = build(fusions[info.name], info.card["config"], info.card.get("members", 1))
         else:
             return None
     except (KeyError, TypeError, ValueError) as exc:

@@ -5,8 +5,8 @@ page (`emoannot review`; empty where not annotated).
 Features come from the same pipeline as `predict` (so training and inference match) and are cached
 per video: a second run skips extraction. From scratch the defaults follow the paper's recipe
 (design/rjcma.md); with `init` (a weights set, e.g. "default") the set's own fusion is fine-tuned
-(FINE_TUNE_RECIPE: early stopping on the held-out videos), and the model card gets a before/after table on
-those videos.
+(FINE_TUNE_RECIPE: early stopping on the held-out videos; an ensemble member by member, each keeping its own
+best epoch), and the model card gets a before/after table on those videos.
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from emoannot.errors import DataError
 from emoannot.features import fusion_input
 from emoannot.progress import Hook
 from emoannot.timeline import TRAIN_HOP, WINDOW, tick_times, window_starts
+from emoannot.model.fusions import FusionEnsemble, build, members_of
 from emoannot.model.rjcma import RJCMAConfig
 from emoannot.atomic import atomic_path
 from emoannot.model.weights import read_registry, register, resolve_set, write_weights
@@ -155,25 +156,34 @@ def train_affwild2(root: Path, out: Path, run_dir: Path, base_weights: str = "de
         if hook:
             hook("features", completed=n + 1, total=len(items))
     train_w, val_w = to_windows(feats["train"]), to_windows(feats["val"])
-    init_state, before = None, None
-    if init is not None:  # fine-tune: the set's own fusion, its own configuration
+    starts, before = [None], None
+    if init is not None:  # fine-tune: the set's own fusion, its own configuration (each member of an ensemble)
         if 0 < len(train_w) < cfg.batch_size:  # a handful of short videos: one batch of what there is
             log(f"{len(train_w)} training window(s): batches of {len(train_w)}")
             cfg = replace(cfg, batch_size=len(train_w))
-        from emoannot.model.fusions import build
-
-        init_state, init_info = load_state(resolve_set(init), "rjcma")
+        state, init_info = load_state(resolve_set(init), "rjcma")
         mcfg = RJCMAConfig.from_dict(init_info.card["config"])
-        start = build("rjcma", mcfg.to_dict())
-        start.load_state_dict(init_state)
+        start = build("rjcma", mcfg.to_dict(), init_info.card.get("members", 1))
+        start.load_state_dict(state)
+        starts = [m.state_dict() for m in members_of(start)]
         before = score(predict_windows(start.to(device).eval(), val_w, device), val_w)
         log(f"held-out videos before fine-tuning: CCC valence {before['ccc_valence']:.3f}, arousal "
             f"{before['ccc_arousal']:.3f}")
     else:
         mcfg = RJCMAConfig(in_dims=tuple(x.shape[-1] for x in (train_w.visual, train_w.audio, train_w.text)),
                            window=WINDOW, **(model_cfg or {}))
-    model, meta = train_fusion("rjcma", mcfg, lambda epoch: train_w, val_w, run_dir / "fusion", cfg, device, log=log,
-                               init_state=init_state, hook=hook)
+    n = len(starts)
+    members, history = [], []
+    for i, init_state in enumerate(starts):
+        member_hook = None if hook is None else (
+            lambda stage, completed=0, total=None, i=i: hook(stage, completed=i * (total or 0) + completed,
+                                                             total=None if total is None else n * total))
+        member, meta = train_fusion("rjcma", mcfg, lambda epoch: train_w, val_w,
+                                    run_dir / ("fusion" + (f"-member{i}" if i else "")), replace(cfg, seed=cfg.seed + i),
+                                    device, log=log, init_state=init_state, hook=member_hook)
+        members.append(member)
+        history += [{"member": i, **h} for h in meta["history"]] if n > 1 else meta["history"]
+    model = FusionEnsemble(members).eval() if n > 1 else members[0]
     val_scores = score(predict_windows(model, val_w, device), val_w)
     model.cpu()
     base = resolve_set(base_weights)
@@ -187,11 +197,12 @@ def train_affwild2(root: Path, out: Path, run_dir: Path, base_weights: str = "de
     card = {
         "task": "per-frame valence/arousal at 10 Hz fused from face, voice and words",
         "config": mcfg.to_dict(),
+        **({"members": n} if n > 1 else {}),
         "data": f"annotated videos in {root}: {sum(i.split == 'train' for i in items)} training and "
                 f"{sum(i.split == 'val' for i in items)} held-out (validation) videos",
         "recipe": {**meta["recipe"], "window": WINDOW, "train_hop": TRAIN_HOP,
                    "loss": "1 - CCC over the batch's labelled ticks" + (" + MSE" if cfg.mse_weight else "")},
-        "history": meta["history"],
+        "history": history,
         "metrics": metrics}
     if before is not None:
         metrics["before_fine_tuning"] = before

@@ -169,6 +169,8 @@ def test_fine_tuning_a_weights_set_on_reviewed_videos_writes_a_before_after_card
     assert card["fine_tuned_from"] == str(tiny_weights) and "before (the starting weights)" in card["before_after"]
     assert {"ccc_valence", "ccc_arousal"} <= set(card["metrics"]["before_fine_tuning"])
     assert card["data"].startswith("annotated videos in") and "1 held-out" in card["data"]
+    # the set's fusion is an ensemble of seeds (as the shipped one): each member fine-tuned, the ensemble kept
+    assert card["members"] == 2 and {h["member"] for h in card["history"]} == {0, 1}
     # the new set predicts like any other
     r = runner.invoke(app, ["predict", str(data / "v0.mp4"), "--weights", str(out), "--out", str(tmp_path / "p"),
                             "--device", "cpu", "--no-plot", "--quiet"])
