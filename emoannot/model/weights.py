@@ -282,4 +282,7 @@ def headline(name: str, card: dict) -> str:
     if not pairs:  # a part this function does not know: its numeric metrics as they are
         pairs = [f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in m.items()
                  if isinstance(v, (int, float)) and not isinstance(v, bool)][:3]
+    members = card.get("members", m.get("members"))  # an ensemble: a fusion's card, or the face head's metrics
+    if isinstance(members, int) and members > 1:
+        pairs.append(f"{members} seeds averaged")
     return ", ".join(pairs)

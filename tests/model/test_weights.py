@@ -71,6 +71,7 @@ def test_models_command_lists_parts_and_checksums():
     card = weights_info(resolve_set("default"), "rjcma").card
     accuracy = card["metrics"]["heldout_composites"]["categories"]["accuracy"]
     assert f"category accuracy (7) {accuracy:.3f}" in headline("rjcma", card)
+    assert headline("rjcma", card).endswith(f"{card['members']} seeds averaged")  # the shipped fusion: an ensemble
     assert f"{accuracy:.3f}" in result.output  # the fusion rows carry their accuracy
     cards = json.loads(runner.invoke(app, ["models", "--json"]).output)
     assert cards["rjcma"]["metrics"]["heldout_composites"]["categories"]["accuracy"] == accuracy
