@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from emoannot.config import Fusion
+from emoannot.model.layers import mean_reading
 
 __all__ = ["Fusion", "FusionEnsemble", "REGISTRY", "build", "config_class", "members_of", "n_parameters"]
 
@@ -56,11 +57,7 @@ class FusionEnsemble(nn.Module):
         self.cfg = members[0].cfg
 
     def forward(self, visual: torch.Tensor, audio: torch.Tensor, text: torch.Tensor):
-        outs = [m(visual, audio, text) for m in self.members]
-        va = torch.stack([o[0] for o in outs]).mean(0)
-        if outs[0][1] is None:
-            return va, None
-        return va, torch.stack([o[1].softmax(-1) for o in outs]).mean(0).log()
+        return mean_reading([m(visual, audio, text) for m in self.members])
 
 
 def build(fusion: Fusion | str, config: dict[str, Any], members: int = 1) -> nn.Module:

@@ -5,6 +5,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from emoannot.model.layers import mean_reading
+
 
 class Reading(nn.Module):
     """What the product asks of a head: (valence, arousal) and category probabilities of feature rows."""
@@ -76,11 +78,7 @@ class HeadEnsemble(Reading):
         return self.members[0].n_classes
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        outs = [m(x) for m in self.members]
-        va = torch.stack([o[0] for o in outs]).mean(0)
-        if outs[0][1] is None:
-            return va, None
-        return va, torch.stack([o[1].softmax(1) for o in outs]).mean(0).log()
+        return mean_reading([m(x) for m in self.members])
 
 
 def head_from_state(state: dict[str, torch.Tensor]) -> VAHead | HeadEnsemble:

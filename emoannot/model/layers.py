@@ -1,6 +1,7 @@
 """Layers the fusions share (emoannot.model.rjcma, .cfnsr, .foalnet import them; nothing here imports a
 fusion): the config record, the presence bit, attention over present ticks with a null key, a transformer
-block, the per-modality convolutional encoder and the output heads."""
+block, the per-modality convolutional encoder and the output heads; and how an ensemble of seeds reads
+(mean_reading: the face head's and the fusion's)."""
 from __future__ import annotations
 
 from dataclasses import asdict
@@ -18,6 +19,15 @@ class ConfigRecord:
     @classmethod
     def from_dict(cls, d: dict):
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
+
+def mean_reading(outs: list[tuple[torch.Tensor, torch.Tensor | None]]) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Several models' (valence/arousal, category logits or None) read as one: the mean valence/arousal and
+    the log of the mean category probabilities (heads.HeadEnsemble, fusions.FusionEnsemble)."""
+    va = torch.stack([o[0] for o in outs]).mean(0)
+    if outs[0][1] is None:
+        return va, None
+    return va, torch.stack([o[1].softmax(-1) for o in outs]).mean(0).log()
 
 
 def presence(x: torch.Tensor) -> torch.Tensor:
