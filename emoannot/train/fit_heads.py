@@ -265,6 +265,21 @@ def _fit_audio(sf: SpeechFeatures, idx: list[int], seed: int) -> VAHead:
     return fit_head(x, va, cls, len(SPEECH_CLASSES), epochs=150, seed=seed, sample_weights=_speech_balance(cls))
 
 
+#: the classes each corpus is scored over, as indices of SPEECH_CLASSES: RAVDESS 8 ways, EmoDB 7
+CORPUS_CLASSES = {"ravdess": [SPEECH_CLASSES.index(c) for c in ("angry", "calm", "disgust", "fear", "happy", "neutral",
+                                                                 "sad", "surprise")],
+                  "emodb": [SPEECH_CLASSES.index(c) for c in ("angry", "bored", "disgust", "fear", "happy", "neutral",
+                                                               "sad")]}
+
+
+def speaker_folds(sf: SpeechFeatures, k: int = 4) -> list[list[str]]:
+    """The audio head's leave-speakers-out folds: the RAVDESS actors and the EmoDB speakers, each sorted and
+    dealt round-robin into k folds (the other corpora's speakers are always trained on)."""
+    ravdess = sorted({c.speaker for c in sf.clips if c.corpus == "ravdess"})
+    emodb = sorted({c.speaker for c in sf.clips if c.corpus == "emodb"})
+    return [ravdess[i::k] + emodb[i::k] for i in range(k)]
+
+
 def train_audio_head(sf: SpeechFeatures, exclude_speakers: tuple[str, ...] = HELDOUT_SPEAKERS,
                      seed: int = 0) -> tuple[VAHead, dict, SpeechFeatures]:
     """Speaker-normalised audio head: every training clip minus its speaker's neutral voice
@@ -280,11 +295,7 @@ def train_audio_head(sf: SpeechFeatures, exclude_speakers: tuple[str, ...] = HEL
 
     refs = speaker_references(sf)
     sfc = centred(sf, refs)
-    ravdess = sorted({c.speaker for c in sf.clips if c.corpus == "ravdess"})
-    emodb = sorted({c.speaker for c in sf.clips if c.corpus == "emodb"})
-    folds = [ravdess[k::4] + emodb[k::4] for k in range(4)]
-    r8 = [SPEECH_CLASSES.index(c) for c in ("angry", "calm", "disgust", "fear", "happy", "neutral", "sad", "surprise")]
-    e7 = [SPEECH_CLASSES.index(c) for c in ("angry", "bored", "disgust", "fear", "happy", "neutral", "sad")]
+    folds = speaker_folds(sf)
     hits = {(corpus, how): [] for corpus in ("ravdess", "emodb") for how in ("own_neutral", "as_product")}
     preds, targets = [], []
     for fold in folds:
@@ -298,7 +309,7 @@ def train_audio_head(sf: SpeechFeatures, exclude_speakers: tuple[str, ...] = HEL
             proba = head.predict_proba(x)
             for j, i in enumerate(test_idx):
                 c = sf.clips[i]
-                allowed = r8 if c.corpus == "ravdess" else e7
+                allowed = CORPUS_CLASSES[c.corpus]
                 hits[(c.corpus, how)].append(allowed[int(proba[j, allowed].argmax())] == SPEECH_CLASSES.index(c.category))
             if how == "as_product":
                 preds.append(head.predict_va(x))

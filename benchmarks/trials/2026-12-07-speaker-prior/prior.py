@@ -15,8 +15,8 @@ import numpy as np
 import emoannot
 from emoannot.features.audio import audio_features
 from emoannot.metrics import ccc
-from emoannot.train.fit_heads import (SPEECH_CLASSES, _fit_audio, as_the_product_reads, centred, speaker_references,
-                                      speech_corpus_features)
+from emoannot.train.fit_heads import (CORPUS_CLASSES, SPEECH_CLASSES, _fit_audio, as_the_product_reads, centred,
+                                      speaker_folds, speaker_references, speech_corpus_features)
 from emoannot.video import load_audio
 
 SHARED = Path(os.environ.get("EMOANNOT_SHARED", "../shared"))
@@ -25,11 +25,7 @@ PRIORS = (10, 25, 50, 100, 200)
 sf = speech_corpus_features(SHARED / "data", Path(sys.argv[1]), print)
 refs = speaker_references(sf)
 sfc = centred(sf, refs)
-ravdess = sorted({c.speaker for c in sf.clips if c.corpus == "ravdess"})
-emodb = sorted({c.speaker for c in sf.clips if c.corpus == "emodb"})
-folds = [ravdess[k::4] + emodb[k::4] for k in range(4)]
-r8 = [SPEECH_CLASSES.index(c) for c in ("angry", "calm", "disgust", "fear", "happy", "neutral", "sad", "surprise")]
-e7 = [SPEECH_CLASSES.index(c) for c in ("angry", "bored", "disgust", "fear", "happy", "neutral", "sad")]
+folds = speaker_folds(sf)
 hits = {p: {"ravdess": [], "emodb": []} for p in PRIORS}
 vas = {p: ([], []) for p in PRIORS}
 for fold in folds:
@@ -42,7 +38,7 @@ for fold in folds:
         proba = head.predict_proba(x)
         for j, i in enumerate(test_idx):
             c = sf.clips[i]
-            allowed = r8 if c.corpus == "ravdess" else e7
+            allowed = CORPUS_CLASSES[c.corpus]
             hits[p][c.corpus].append(allowed[int(proba[j, allowed].argmax())] == SPEECH_CLASSES.index(c.category))
         vas[p][0].append(head.predict_va(x))
         vas[p][1].append(np.asarray([(sf.clips[i].valence, sf.clips[i].arousal) for i in test_idx]))
