@@ -1,5 +1,6 @@
 """Do the crops the product cuts look like the crops the expression CNN was trained on? FER2013 test faces,
-upscaled 4x and padded into a 640x480 frame (their border replicated), go through the product's own detector
+upscaled 4x and padded into a 640x480 frame (their border replicated: emoannot.train.face_inputs.framed_still,
+as training shows them), go through the product's own detector
 (emoannot.faces.FaceDetector) and aligner (align_crop); the CNN's accuracy on those crops is compared with
 its accuracy on the direct 48x48 crops of the same faces, and the landmarker's read rate on the product's
 face region with that on fer_region (how training reads a face).
@@ -20,14 +21,13 @@ SHARED = Path(os.environ.get("EMOANNOT_SHARED", ROOT.parent / "shared"))
 
 
 def main() -> None:
-    import cv2
-
     from emoannot.config import FaceConfig
     from emoannot.faces import FaceDetector, align_crop, face_region
     from emoannot.features.blendshapes import BlendshapeReader, fer_region, landmarker_path
     from emoannot.features.visual import embed_crops
     from emoannot.model.expression import ExpressionCNN
     from emoannot.model.weights import load_state, shipped_dir
+    from emoannot.train.face_inputs import framed_still
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=1000)
@@ -48,8 +48,7 @@ def main() -> None:
     read_product = np.zeros(len(faces), bool)
     read_training = np.zeros(len(faces), bool)
     for i, face in enumerate(faces):
-        big = cv2.resize(face, (192, 192), interpolation=cv2.INTER_CUBIC)
-        frame = cv2.copyMakeBorder(big, 144, 144, 224, 224, cv2.BORDER_REPLICATE)
+        frame = framed_still(face)
         dets = detector.detect(np.ascontiguousarray(np.repeat(frame[..., None], 3, 2)))
         read_training[i] = reader.read(fer_region(face)) is not None
         if dets:
