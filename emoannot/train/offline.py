@@ -163,10 +163,11 @@ def train_offline(data: Path, out: Path, run_dir: Path, seed: int = 0, visual_ep
         "input": "emoannot.features.visual.face_vector: L2-normalised expression-CNN embedding of the aligned 48x48 "
                  "crop (256) + the 51 blendshapes of the face region (emoannot.features.blendshapes) + a read bit",
         "data": "FER2013 train + validation images with FER+ soft labels (10 annotators' vote shares over the seven "
-                "classes), CK+ (contempt left out, its own labels); FER2013 test for the metrics. Each face is read "
-                "as a video gives it: shown 4x in a 640x480 frame, the CNN reads the crop the product's own detector "
-                "and aligner cut (emoannot.train.face_inputs.product_crops; the 48x48 face itself where the detector "
-                "finds none: a third of FER2013's faces, 1 % of CK+'s)",
+                "classes), CK+ (contempt left out, its own labels); FER2013 test for the metrics. Each fitting face is "
+                "read from its direct 48x48 crop and again as a video gives it: shown 4x in a 640x480 frame, the crop "
+                "the product's own detector and aligner cut (emoannot.train.face_inputs.product_crops; found for two "
+                "thirds of FER2013's faces, 99 % of CK+'s); the test metrics and the composites read the product's "
+                "crop (the face itself where none is found)",
         "labels": "the vote-weighted average of the classes' circumplex points (emoannot.labels); classes balanced by "
                   f"majority, neutral counted {NEUTRAL_BOOST}x (the origin anchor)",
         "recipe": f"{visual_metrics['members']} heads (seeds {seed * visual_metrics['members']}, +1, ...), read as their "
