@@ -92,7 +92,7 @@ def read_many(model: Path, faces: np.ndarray, log=print, workers: int = WORKERS)
 
 def training_face_crops(data: Path, cache: Path, log=print) -> dict[str, np.ndarray]:
     """{'fer': [N, 48, 48], 'fer_found': [N], 'ck': ..., 'ck_found': ...}: product_crops of the corpora's faces in
-    their npz row order, cached (about 2 min for the 36,868 faces in two processes)."""
+    their npz row order, cached (about 3 min for the 36,868 faces in two processes)."""
     import mediapipe
 
     from emoannot.config import FaceConfig
