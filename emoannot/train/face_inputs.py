@@ -203,14 +203,13 @@ def crop_gap(head, f: FaceInputs) -> dict:
     """How the visual head reads the FER2013 test faces the detector finds (with a FER+ majority), from the
     product's crops (what a video gives it) and from the direct 48x48 crops (the corpus's own cut)."""
     found, plus = f.found["test"], f.plus["test"]
-    sel = found & (plus >= 0)
-
-    def accuracy(x: np.ndarray) -> float:
-        return float((head.predict_proba(x[sel]).argmax(1) == plus[sel]).mean())
-
     has_plus = plus >= 0
+    sel = found & has_plus
+
+    def accuracy(x: np.ndarray, rows: np.ndarray) -> float:
+        return float((head.predict_proba(x[rows]).argmax(1) == plus[rows]).mean())
+
     return {"detector_found_test": float(found.mean()), "n_found_with_ferplus": int(sel.sum()),
-            "ferplus_majority_found_product_crops": accuracy(f.x["test"]),
-            "ferplus_majority_found_direct_crops": accuracy(f.direct_test),
-            "ferplus_majority_all_direct_crops": float(
-                (head.predict_proba(f.direct_test[has_plus]).argmax(1) == plus[has_plus]).mean())}
+            "ferplus_majority_found_product_crops": accuracy(f.x["test"], sel),
+            "ferplus_majority_found_direct_crops": accuracy(f.direct_test, sel),
+            "ferplus_majority_all_direct_crops": accuracy(f.direct_test, has_plus)}
