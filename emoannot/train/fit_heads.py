@@ -260,49 +260,9 @@ def _neutral_content_jitter(sf: SpeechFeatures, idx: list[int], x: np.ndarray, v
     return np.concatenate([x, moved]), np.concatenate([va, va[extra]]), np.concatenate([cls, cls[extra]])
 
 
-def _lone_clip_samples(raw: SpeechFeatures, idx: list[int], reference: np.ndarray, windows: int,
-                       seed: int) -> tuple[np.ndarray, ...]:
-    """The clips as the product reads a recording that holds only that clip: its speech mean and `windows`
-    random HEAD_WINDOW-tick speech means, minus features.audio.speaker_centre of the clip alone (its own
-    speech drawn towards `reference` by SPEAKER_PRIOR_TICKS). `raw`: the features before speaker centring.
-    What is left of a short clip after that centring is mostly the speaker's offset from the reference voice,
-    which the speaker-centred samples never show the head."""
-    from emoannot.features.audio import SPEAKER_PRIOR_TICKS, speaker_centre
-
-    rng = np.random.default_rng(seed + 7)
-    xs, vas, cls = [], [], []
-    for i in idx:
-        c = raw.clips[i]
-        x, m = raw.clip(i)
-        if not m.any():
-            continue
-        centre = speaker_centre(x, m, reference, SPEAKER_PRIOR_TICKS)
-        xs.append(x[m].mean(0) - centre)
-        speech = np.flatnonzero(m)
-        for _ in range(windows):
-            a = int(rng.choice(speech))
-            xs.append(x[a : a + HEAD_WINDOW][m[a : a + HEAD_WINDOW]].mean(0) - centre)
-        vas += [(c.valence, c.arousal)] * (windows + 1)
-        cls += [SPEECH_CLASSES.index(c.category) if c.category else -1] * (windows + 1)
-    return np.stack(xs), np.asarray(vas, np.float32), np.asarray(cls)
-
-
-def _fit_audio(sfc: SpeechFeatures, idx: list[int], seed: int, raw: SpeechFeatures | None = None,
-               reference: np.ndarray | None = None) -> VAHead:
-    """The audio head on clips `idx`: the speaker-centred samples of `sfc` (with content jitter) and, given
-    the raw features and the reference voice, the neutral and calm clips as the product reads a recording of
-    one of them alone (_lone_clip_samples), LONE_CALM_SHARE of the draws: a calm voice whose speaker the
-    centring cannot take away is still calm. (Every clip read that way reads a short emotional clip far better
-    but calm natural speech as unpleasant: benchmarks/trials/2026-12-08-lone-clip-training.)"""
-    x, va, cls = _neutral_content_jitter(sfc, idx, *_audio_samples(sfc, idx, 4, seed), seed)
-    w = _speech_balance(cls)
-    if raw is not None and reference is not None:
-        lx, lva, lcls = _lone_clip_samples(raw, idx, reference, 4, seed)
-        keep = np.isin(lcls, [SPEECH_CLASSES.index("neutral"), SPEECH_CLASSES.index("calm")])
-        w = np.concatenate([w * (1 - LONE_CALM_SHARE), np.full(keep.sum(), LONE_CALM_SHARE / keep.sum())])
-        x, va, cls = (np.concatenate([x, lx[keep]]), np.concatenate([va, lva[keep]]),
-                      np.concatenate([cls, lcls[keep]]))
-    return fit_head(x, va, cls, len(SPEECH_CLASSES), epochs=150, seed=seed, sample_weights=w)
+def _fit_audio(sf: SpeechFeatures, idx: list[int], seed: int) -> VAHead:
+    x, va, cls = _neutral_content_jitter(sf, idx, *_audio_samples(sf, idx, 4, seed), seed)
+    return fit_head(x, va, cls, len(SPEECH_CLASSES), epochs=150, seed=seed, sample_weights=_speech_balance(cls))
 
 
 #: the classes each corpus is scored over, as indices of SPEECH_CLASSES: RAVDESS 8 ways, EmoDB 7
@@ -326,13 +286,11 @@ def train_audio_head(sf: SpeechFeatures, exclude_speakers: tuple[str, ...] = HEL
     (speaker_references), so that the head reads how a voice departs from that speaker's calm, not who speaks
     or in which corpus. At inference a video is centred on features.audio.speaker_centre (its own speech,
     drawn towards the training speakers' mean neutral voice for short clips), stored in the head as
-    `centre` / `centre_prior`; so that a calm voice still reads calm when that centring leaves the speaker's
-    offset from the reference in it (a short recording), the head also learns the neutral and calm clips as
-    the product reads each alone (_fit_audio, LONE_CALM_SHARE). Leave-speakers-out cross-validation in 4
-    folds over the RAVDESS actors and EmoDB speakers (each fold: 6 actors, 2-3 EmoDB speakers out), scored
-    two ways: centred on the held-out speaker's own neutral clips (what the head can do), and as the product
-    reads a lone clip. Then the shipped head on all but `exclude_speakers`. Returns the head, its metrics and
-    the centred features (what the fusion is trained on)."""
+    `centre` / `centre_prior`. Leave-speakers-out cross-validation in 4 folds over the RAVDESS actors and
+    EmoDB speakers (each fold: 6 actors, 2-3 EmoDB speakers out), scored two ways: centred on the held-out
+    speaker's own neutral clips (what the head can do), and as the product reads a lone clip. Then the
+    shipped head on all but `exclude_speakers`. Returns the head, its metrics and the centred features (what
+    the fusion is trained on)."""
     from emoannot.features.audio import SPEAKER_PRIOR_TICKS
 
     refs = speaker_references(sf)
@@ -343,8 +301,8 @@ def train_audio_head(sf: SpeechFeatures, exclude_speakers: tuple[str, ...] = HEL
     for fold in folds:
         train_idx = [i for i, c in enumerate(sf.clips) if c.speaker not in fold]
         test_idx = [i for i, c in enumerate(sf.clips) if c.speaker in fold and c.corpus in ("ravdess", "emodb")]
+        head = _fit_audio(sfc, train_idx, seed)
         reference = np.mean([refs[s] for s in {sf.clips[i].speaker for i in train_idx}], 0)
-        head = _fit_audio(sfc, train_idx, seed, sf, reference)
         for how, x in (("own_neutral", np.stack([sfc.clip_mean(i) for i in test_idx])),
                        ("as_product", np.stack([as_the_product_reads(sf, i, reference, SPEAKER_PRIOR_TICKS)
                                                 for i in test_idx]))):
@@ -372,13 +330,10 @@ def train_audio_head(sf: SpeechFeatures, exclude_speakers: tuple[str, ...] = HEL
                                         "ticks (features.audio.speaker_centre)",
                "neutral_content_jitter": f"each neutral/calm sample {NEUTRAL_JITTER_COPIES} more times, moved by a "
                                          "within-clip 1-s deviation x U(0, 1) (fit_heads._neutral_content_jitter)",
-               "lone_calm_samples": f"{LONE_CALM_SHARE:.1%} of the draws: the neutral and calm training clips as the "
-                                    "product reads a recording of one of them alone (centred on speaker_centre with the "
-                                    "training speakers' reference; fit_heads._fit_audio)",
                "head_window_ticks": HEAD_WINDOW}
     train_idx = [i for i, c in enumerate(sf.clips) if c.speaker not in exclude_speakers]
+    head = _fit_audio(sfc, train_idx, seed)
     reference = np.mean([refs[s] for s in {sf.clips[i].speaker for i in train_idx}], 0)
-    head = _fit_audio(sfc, train_idx, seed, sf, reference)
     head.centre.copy_(torch.from_numpy(reference.astype(np.float32)))
     head.centre_prior.fill_(float(SPEAKER_PRIOR_TICKS))
     held = [i for i, c in enumerate(sf.clips) if c.speaker in exclude_speakers]
@@ -392,9 +347,6 @@ def train_audio_head(sf: SpeechFeatures, exclude_speakers: tuple[str, ...] = HEL
 
 
 NEUTRAL_JITTER_COPIES = 4  #: extra, content-jittered copies of each neutral/calm voice sample (_neutral_content_jitter)
-#: share of the audio head's training draws that are its neutral and calm clips as the product reads a recording
-#: of one of them alone (about 1/6; _fit_audio, benchmarks/trials/2026-12-08-lone-clip-training)
-LONE_CALM_SHARE = 0.167
 NEUTRAL_BOOST = 2.0  #: neutral (and calm) samples count this much more than any other class's: the origin anchors
 CALIBRATION_FOLDS = 5
 #: seeds of the face-only head, read as their average (HeadEnsemble), so that a reading does not hang on one

@@ -32,7 +32,7 @@ from emoannot.train.composites import (CATEGORIES, FAST_SEGMENT, P_FAST, P_MIXED
 from emoannot.train.face_inputs import crop_gap, face_inputs, ship_landmarker
 from emoannot.train.fit_cnn import VisualTrainConfig, train_visual
 from emoannot.train.fit_fusion import FusionTrainConfig, Windows, predict_windows, train_fusion
-from emoannot.train.fit_heads import (AUDIO_ENCODER, HELDOUT_SPEAKERS, LONE_CALM_SHARE, NEUTRAL_BOOST, NEUTRAL_JITTER_COPIES,
+from emoannot.train.fit_heads import (AUDIO_ENCODER, HELDOUT_SPEAKERS, NEUTRAL_BOOST, NEUTRAL_JITTER_COPIES,
                                       emobank_features, speech_corpus_features, train_audio_head, train_text_head,
                                       train_visual_head)
 
@@ -179,8 +179,7 @@ def train_offline(data: Path, out: Path, run_dir: Path, seed: int = 0, visual_ep
         **common, "task": f"valence/arousal (+9 speech categories) from {HEAD_WINDOW / 10:g} s means of speaker-centred "
                           "whisper tiny.en encoder states",
         "input": "whisper tiny.en encoder hidden states (384-d, 50 Hz) pooled to 10 Hz, speech ticks only, minus the "
-                 "speaker's neutral voice (training: the mean of the speaker's neutral and calm clips, and for a share "
-                 "of the neutral and calm draws as at inference on a recording of that clip alone; inference: "
+                 "speaker's neutral voice (training: the mean of the speaker's neutral and calm clips; inference: "
                  "features.audio.speaker_centre, the video's own speech mean drawn towards the training speakers' "
                  "mean neutral voice, stored in the head as `centre`, by `centre_prior` ticks)",
         "encoder": AUDIO_ENCODER.value,
@@ -191,10 +190,7 @@ def train_offline(data: Path, out: Path, run_dir: Path, seed: int = 0, visual_ep
         "recipe": "MLP 384-128-(2 + 9), MSE + (1 - CCC) + cross-entropy, AdamW, 150 epochs, categories balanced, "
                   f"neutral and calm x{NEUTRAL_BOOST:g}; samples = clip means + 4 random {HEAD_WINDOW / 10:g} s windows "
                   f"per clip; each neutral and calm sample {NEUTRAL_JITTER_COPIES} more times, moved by a within-clip 1 s "
-                  "deviation x U(0, 1) (content jitter: the corpora say two to ten sentences per speaker); "
-                  f"{LONE_CALM_SHARE:.1%} of the draws are the neutral and calm clips as the product reads a recording of "
-                  "one of them alone (centred on speaker_centre with the reference voice, not on the speaker's own "
-                  "neutral clips)",
+                  "deviation x U(0, 1) (content jitter: the corpora say two to ten sentences per speaker)",
         "metrics": audio_metrics})
     write_weights(out, "text_head", text_head.state_dict(), {
         **common, "task": "valence/arousal from the mean of MiniLM contextual word vectors (12-word window)",

@@ -44,39 +44,6 @@ def test_calm_voice_samples_get_content_jittered_copies_and_emotional_ones_do_no
     np.testing.assert_array_equal(vaj[len(x):], va[source])
 
 
-def test_lone_clip_samples_are_the_clips_as_the_product_centres_a_recording_of_one_clip():
-    """The audio head also learns each clip as the product reads a recording holding only it: the clip minus
-    speaker_centre of the clip alone, which for a short clip keeps most of the speaker's offset from the
-    reference voice (the speaker-centred samples never show that offset)."""
-    from pathlib import Path
-
-    from emoannot.features.audio import SPEAKER_PRIOR_TICKS, speaker_centre
-    from emoannot.train.corpora import SPEECH_CLASSES, SpeechClip
-    from emoannot.train.fit_heads import SpeechFeatures, _lone_clip_samples
-
-    rng = np.random.default_rng(1)
-    cats = ["neutral", "angry", "sad"]
-    clips = [SpeechClip(Path(f"{c}.wav"), "ravdess", "ravdess01", c, 0.1 * k, -0.1 * k) for k, c in enumerate(cats)]
-    lengths = [20, 60, 12]
-    offset = np.full(6, 3.0, np.float32)  # this speaker's voice sits 3 units from the reference on every axis
-    ticks = (np.concatenate([rng.normal(size=(n, 6)) for n in lengths]) + offset).astype(np.float32)
-    mask = np.ones(len(ticks), bool)
-    mask[sum(lengths[:2]) :] = False  # the third clip has no speech: nothing to read
-    sf = SpeechFeatures(clips, ticks, mask, np.cumsum([0, *lengths]))
-    reference = np.zeros(6, np.float32)
-    x, va, cls = _lone_clip_samples(sf, [0, 1, 2], reference, 4, 0)
-
-    assert len(x) == 2 * 5  # a clip mean and 4 windows for each clip with speech
-    np.testing.assert_array_equal(cls, [SPEECH_CLASSES.index("neutral")] * 5 + [SPEECH_CLASSES.index("angry")] * 5)
-    np.testing.assert_allclose(va[5:], [[0.1, -0.1]] * 5)
-    for j, i in ((0, 0), (5, 1)):
-        t, m = sf.clip(i)
-        np.testing.assert_allclose(x[j], t[m].mean(0) - speaker_centre(t, m, reference, SPEAKER_PRIOR_TICKS), atol=1e-5)
-    # a 2-s clip keeps 50 / (20 + 50) of the offset, a 6-s clip 50 / 110: the shorter, the more of the speaker
-    assert x[0].mean() == pytest.approx(3.0 * 50 / 70, abs=0.35)
-    assert x[5].mean() == pytest.approx(3.0 * 50 / 110, abs=0.25)
-
-
 def _pool(rng, dv=4, da=3, dt=2):
     from emoannot.train.composites import CATEGORIES, Pool
 

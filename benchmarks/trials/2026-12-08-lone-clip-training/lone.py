@@ -2,7 +2,7 @@
 trained on each clip minus its speaker's neutral voice, but at inference a short recording is centred mostly on
 the training speakers' mean neutral voice (features.audio.speaker_centre, prior 50 ticks), so the head sees a
 speaker's offset from that reference, which it never saw in training: LJSpeech's two shortest files (1.8-1.9 s,
-calm) read +0.80 / +0.82. A variant "S:C" adds fit_heads._lone_clip_samples (each clip's mean and 4 windows
+calm) read +0.80 / +0.82. A variant "S:C" adds _lone_clip_samples below (each clip's mean and 4 windows
 minus speaker_centre of that clip alone, with the fold's reference): all clips' as S of the draws
 (class-balanced), the neutral and calm clips' as C more (uniform); "0" is the recipe before. Scored: the audio
 head's leave-speakers-out folds (seed 0; accuracy centred on the speaker's own neutral clips and as the product
@@ -24,11 +24,11 @@ from pathlib import Path
 import numpy as np
 
 import emoannot
-from emoannot.features.audio import SPEAKER_PRIOR_TICKS, audio_features
+from emoannot.features.audio import HEAD_WINDOW, SPEAKER_PRIOR_TICKS, audio_features, speaker_centre
 from emoannot.metrics import ccc
 from emoannot.train.fit_heads import (CORPUS_CLASSES, HELDOUT_SPEAKERS, SPEECH_CLASSES, _audio_samples,
-                                      _lone_clip_samples, _neutral_content_jitter, _speech_balance, as_the_product_reads,
-                                      centred, fit_head, speaker_folds, speaker_references, speech_corpus_features)
+                                      _neutral_content_jitter, _speech_balance, as_the_product_reads, centred, fit_head,
+                                      speaker_folds, speaker_references, speech_corpus_features)
 from emoannot.video import load_audio
 
 SHARED = Path(os.environ.get("EMOANNOT_SHARED", "../shared"))
@@ -39,10 +39,32 @@ VARIANTS = dict(a.split("=") for a in sys.argv[2:]) or {"shipped": "0", "lone 1/
 CALM = [SPEECH_CLASSES.index("neutral"), SPEECH_CLASSES.index("calm")]
 
 
+def _lone_clip_samples(raw, idx, reference, windows, seed):
+    """The clips as the product reads a recording that holds only that clip: its speech mean and `windows`
+    random HEAD_WINDOW-tick speech means, minus speaker_centre of the clip alone (its own speech drawn towards
+    `reference` by SPEAKER_PRIOR_TICKS). `raw`: the features before speaker centring."""
+    rng = np.random.default_rng(seed + 7)
+    xs, vas, cls = [], [], []
+    for i in idx:
+        c = raw.clips[i]
+        x, m = raw.clip(i)
+        if not m.any():
+            continue
+        centre = speaker_centre(x, m, reference, SPEAKER_PRIOR_TICKS)
+        xs.append(x[m].mean(0) - centre)
+        speech = np.flatnonzero(m)
+        for _ in range(windows):
+            a = int(rng.choice(speech))
+            xs.append(x[a : a + HEAD_WINDOW][m[a : a + HEAD_WINDOW]].mean(0) - centre)
+        vas += [(c.valence, c.arousal)] * (windows + 1)
+        cls += [SPEECH_CLASSES.index(c.category) if c.category else -1] * (windows + 1)
+    return np.stack(xs), np.asarray(vas, np.float32), np.asarray(cls)
+
+
 def fit(sf, sfc, idx, reference, share, seed=0):
     """share "S" or "S:C": all clips' lone-clip samples take S of the draws (class-balanced), the neutral and
-    calm clips' lone-clip samples another C (uniform). "0:0.167" is what fit_heads._fit_audio now does
-    (LONE_CALM_SHARE); "0" the recipe before."""
+    calm clips' lone-clip samples another C (uniform). "0" is the shipped recipe (fit_heads._fit_audio);
+    "0:0.167" the one trained into a full weights set (README)."""
     s, c = (float(v) for v in (share + ":0").split(":")[:2])
     x, va, cls = _neutral_content_jitter(sfc, idx, *_audio_samples(sfc, idx, 4, seed), seed)
     if not s and not c:
